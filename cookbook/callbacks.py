@@ -1,0 +1,53 @@
+"""Callbacks that measure what the guidelines talk about, into the `logs` of each epoch."""
+
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def weight_layers(model):
+    """The layers with a kernel, input to output: what papers count as a net's depth."""
+    return [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
+
+
+def kernel_gradient_norms(model, images, labels):
+    """The L2 norm of the loss gradient for each weight layer's kernel, input to output."""
+    kernels = [layer.kernel for layer in weight_layers(model)]
+    with tf.GradientTape() as tape:
+        predictions = model(images, training=False)
+        loss = model.compute_loss(x=images, y=labels, y_pred=predictions)
+    gradients = tape.gradient(loss, kernels)
+    return [float(np.linalg.norm(keras.ops.convert_to_numpy(g))) for g in gradients]
+
+
+class GradientNorms(keras.callbacks.Callback):
+    """Adds `grad_norm/LAYER` (the kernel gradient norm on a fixed batch) to each epoch's logs.
+
+    A fixed batch makes epochs comparable; place this callback before
+    `CSVLogger` so the values are written into the history.
+    """
+
+    def __init__(self, images, labels):
+        super().__init__()
+        self.images = images
+        self.labels = labels
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        norms = kernel_gradient_norms(self.model, self.images, self.labels)
+        for layer, norm in zip(weight_layers(self.model), norms):
+            logs[f"grad_norm/{layer.name}"] = norm
+
+
+class EpochSeconds(keras.callbacks.Callback):
+    """Adds `epoch_seconds` (wall time of the epoch, validation included) to each epoch's logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._started

@@ -1,0 +1,235 @@
+"""The `cookbook` command: list, run, show, copy and inspect the guideline recipes.
+
+TensorFlow is imported only by the commands that need it, so `list`, `show`, `copy` and
+`--help` answer at once.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+import cookbook
+from cookbook import registry
+from cookbook.errors import CookbookError
+
+DEFAULT_OUT = "results"
+
+
+class OneLineErrors:
+    """Prints every usage or input error as one `Error: ...` line and exits with its code."""
+
+    def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        try:
+            super().main(args, prog_name, standalone_mode=False, **extra)
+        except CookbookError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(2)
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo(
+                "Interrupted. Run the same command again to resume: finished seeds are kept.",
+                err=True,
+            )
+            sys.exit(130)
+        sys.exit(0)
+
+
+class Group(OneLineErrors, click.Group):
+    pass
+
+
+class Command(OneLineErrors, click.Command):
+    pass
+
+
+def run_options(function):
+    """The options shared by `cookbook run` and every `python recipes/NAME.py`."""
+    positive = click.IntRange(min=1)
+    options = [
+        click.option(
+            "--dataset",
+            default="digits",
+            show_default=True,
+            help="'digits' (embedded, offline), a tensorflow-datasets image-classification "
+            "name (mnist, fashion_mnist, cifar10, ...), or a folder with one subfolder of "
+            "images per class.",
+        ),
+        click.option(
+            "--data-dir",
+            type=click.Path(file_okay=False),
+            help="Where tensorflow-datasets keeps prepared datasets [default: ~/tensorflow_datasets].",
+        ),
+        click.option("--epochs", type=positive, help="Training epochs [default: the recipe's]."),
+        click.option("--batch-size", type=positive, help="Examples per batch [default: the recipe's]."),
+        click.option(
+            "--seeds", type=positive, help="Seeds per variant, for mean and spread [default: the recipe's]."
+        ),
+        click.option(
+            "--seed", type=click.IntRange(min=0), default=0, show_default=True,
+            help="First seed; a run uses SEED, SEED+1, ...",
+        ),
+        click.option("--quick", is_flag=True, help="A smoke-sized run: fewer epochs and seeds."),
+        click.option(
+            "--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True,
+            help="Results go to OUT/RECIPE/ (result.json, plots, history).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(cookbook.__version__, prog_name="cookbook")
+def main():
+    """The classic CNN training guidelines as experiments you can run, read and copy.
+
+    Each recipe states a guideline's claim, trains and measures on your machine, and
+    says whether the claim held on this run. Start with `cookbook list`.
+    """
+
+
+@main.command("list")
+def list_recipes():
+    """List every recipe with the claim it tests."""
+    recipes = registry.available_recipes()
+    width = max(map(len, recipes))
+    for name in recipes:
+        click.echo(f"{name:<{width}}  {registry.recipe_claim(name)}")
+
+
+@main.command(cls=Command)
+@click.argument("names", nargs=-1, required=True, metavar="NAME... | all")
+@run_options
+def run(names, **options):
+    """Run recipes (or `all`) and print a table of their verdicts.
+
+    Results go to OUT/NAME/result.json with plots beside it. An interrupted run resumes
+    when the same command is run again.
+    """
+    available = list(registry.available_recipes())
+    chosen = available if "all" in names else list(dict.fromkeys(names))
+    for name in chosen:
+        registry.recipe_path(name)  # Fails on an unknown name before anything trains.
+    run_recipes(chosen, options)
+
+
+def run_recipes(names_or_modules, options):
+    config = make_config(options)
+    results = []
+    for index, item in enumerate(names_or_modules, start=1):
+        module = registry.load_recipe(item) if isinstance(item, str) else item
+        name = Path(module.__file__).stem
+        click.echo(f"== Recipe {index} of {len(names_or_modules)}: {name} ==")
+        try:
+            results.append(registry.run_recipe(module, config))
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+    print_verdicts(results, config.out)
+    return results
+
+
+def make_config(options):
+    from cookbook.data.loading import check_dataset
+    from cookbook.experiment import RunConfig
+
+    check_dataset(options["dataset"])
+    ensure_writable(options["out"])
+    return RunConfig(**options)
+
+
+def ensure_writable(folder):
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise CookbookError(
+            f"Cannot write results to {folder!r} ({error.strerror}); choose another --out."
+        ) from None
+
+
+def print_verdicts(results, out):
+    width = max([len(r["recipe"]) for r in results] + [6])
+    click.echo("")
+    click.echo(f"{'recipe':<{width}}  {'verdict':<13}  {'seconds':>7}  evidence")
+    for result in results:
+        click.echo(
+            f"{result['recipe']:<{width}}  {result['verdict']:<13}  "
+            f"{result['seconds']:>7.0f}  {result['evidence']}"
+        )
+    click.echo(f"\nResults and plots: {os.path.join(out, '<recipe>')}/")
+
+
+@main.command(cls=Command)
+@click.argument("name")
+def show(name):
+    """Print a recipe's source."""
+    click.echo(registry.recipe_path(name).read_text(), nl=False)
+
+
+@main.command(cls=Command)
+@click.argument("name")
+@click.argument("dest", required=False, type=click.Path(dir_okay=True))
+@click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
+def copy(name, dest, force):
+    """Write a recipe as a script to edit and run with `python` (DEST defaults to ./NAME.py)."""
+    source = registry.recipe_path(name)
+    target = Path(dest or f"{name}.py")
+    if target.is_dir():
+        target = target / f"{name}.py"
+    if target.exists() and not force:
+        raise CookbookError(f"{target} exists; pass --force to overwrite it.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    except OSError as error:
+        raise CookbookError(f"Cannot write {target} ({error.strerror}).") from None
+    click.echo(f"Wrote {target}; run it with: python {target} --help")
+
+
+@main.command(cls=Command)
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False),
+    help="The tensorflow-datasets folder to look in [default: ~/tensorflow_datasets].",
+)
+def info(data_dir):
+    """Versions, devices, and the datasets that work offline here."""
+    from cookbook.data.loading import prepared_tfds_datasets
+    from cookbook.results import environment
+
+    env = environment()
+    for key in ("cookbook", "python", "tensorflow", "keras", "tensorflow_datasets", "numpy"):
+        click.echo(f"{key + ':':<21}{env[key]}")
+    click.echo(f"{'platform:':<21}{env['platform']}")
+    click.echo(f"{'cpu cores:':<21}{env['cpu_count']}")
+    gpus = [d["name"] for d in env["devices"] if d["type"] == "GPU"]
+    click.echo(f"{'devices:':<21}{', '.join(d['name'] for d in env['devices'])}")
+    click.echo(f"{'gpu:':<21}{', '.join(gpus) if gpus else 'none (training runs on the CPU)'}")
+    prepared = prepared_tfds_datasets(data_dir)
+    click.echo(f"{'offline datasets:':<21}digits (embedded)" + "".join(f", {n}" for n in prepared))
+
+
+def run_this_recipe(module):
+    """`python recipes/NAME.py [OPTIONS]`: the recipe with `cookbook run`'s options."""
+    name = Path(module.__file__).stem
+
+    @click.command(
+        cls=Command,
+        name=name,
+        help=(module.__doc__ or "").strip(),
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    @run_options
+    def command(**options):
+        run_recipes([module], options)
+
+    command()

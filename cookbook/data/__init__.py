@@ -1,0 +1,12 @@
+"""Datasets as `tf.data` pipelines: the embedded `digits`, any TFDS name, or a folder.
+
+Importing this package registers the offline `digits` TFDS builder.
+"""
+
+from cookbook.data.digits import Digits
+from cookbook.data.loading import DEFAULT_DATASET
+from cookbook.data.loading import Dataset
+from cookbook.data.loading import DatasetFacts
+from cookbook.data.loading import load_dataset
+
+__all__ = ["DEFAULT_DATASET", "Dataset", "DatasetFacts", "Digits", "load_dataset"]

@@ -1,0 +1,258 @@
+"""One call gives a recipe its train / validation / test pipelines and the dataset's facts."""
+
+import concurrent.futures
+import dataclasses
+import os
+import socket
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+from sklearn.model_selection import train_test_split
+
+from cookbook.data.digits import Digits
+from cookbook.errors import CookbookError
+
+DEFAULT_DATASET = "digits"
+# Where TFDS fetches prepared data and many source files from. Probed before a download so an
+# offline machine fails in seconds; tfds itself retries for minutes before giving up.
+DOWNLOAD_PROBE = ("storage.googleapis.com", 443)
+PROBE_TIMEOUT_SECONDS = 5
+FOLDER_IMAGE_SIZE = (32, 32)
+FOLDER_SPLIT_FRACTIONS = {"validation": 0.15, "test": 0.15}
+FOLDER_SPLIT_SEED = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetFacts:
+    """What a model builder needs to know about a dataset."""
+
+    name: str
+    input_shape: tuple
+    num_classes: int
+    class_names: tuple
+    split_sizes: dict
+
+    def to_json(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """Batched, cached and prefetched splits; images are float32 in [0, 1], labels int32."""
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    test: tf.data.Dataset
+    facts: DatasetFacts
+
+
+def load_dataset(
+    name=DEFAULT_DATASET, *, batch_size=32, seed=0, data_dir=None, image_size=None
+):
+    """Loads a dataset by name and returns a `Dataset`.
+
+    Args:
+        name: `"digits"` (the default, offline), any tensorflow-datasets
+            image-classification name (`"mnist"`, `"cifar10"`, ...), or the path
+            of a folder with one subfolder of images per class.
+        batch_size: examples per batch in every split.
+        seed: shuffles the training split (a new order each epoch, the same
+            sequence of orders for the same seed). Splits themselves never move.
+        data_dir: where TFDS keeps prepared datasets (TFDS's default if None).
+        image_size: `(height, width)` to resize to. Defaults to the dataset's own
+            size, or 32x32 for folders and datasets whose images vary in size.
+    """
+    if batch_size < 1:
+        raise CookbookError(f"batch_size must be a positive integer, got {batch_size}.")
+    check_dataset(name)
+    if os.path.isdir(name):
+        splits, facts = _load_folder(name, image_size or FOLDER_IMAGE_SIZE)
+    else:
+        splits, facts = _load_tfds(name, data_dir, image_size)
+    pipelines = {
+        split: _pipeline(ds, batch_size, seed if split == "train" else None)
+        for split, ds in splits.items()
+    }
+    return Dataset(**pipelines, facts=facts)
+
+
+def _pipeline(ds, batch_size, shuffle_seed):
+    ds = ds.cache()
+    if shuffle_seed is not None:
+        size = int(ds.cardinality())
+        buffer = size if 0 < size <= 100_000 else 10_000
+        ds = ds.shuffle(buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _scale(image, label, image_size=None):
+    image = tf.cast(image, tf.float32) / 255.0
+    if image_size is not None:
+        image = tf.image.resize(image, image_size)
+    return image, tf.cast(label, tf.int32)
+
+
+def check_dataset(name):
+    """Raises `CookbookError` unless `name` is a folder or a known TFDS dataset name."""
+    if os.path.isdir(name) or name in tfds.list_builders():
+        return
+    if os.sep in name or os.path.exists(name):
+        raise CookbookError(f"Dataset folder {name!r} does not exist or is not a folder.")
+    raise CookbookError(
+        f"Unknown dataset {name!r}: use 'digits' (offline), a folder of images with "
+        "one subfolder per class, or a tensorflow-datasets image-classification name "
+        "such as mnist, fashion_mnist or cifar10."
+    )
+
+
+def prepared_tfds_datasets(data_dir=None):
+    """Names of the TFDS datasets already prepared in `data_dir` (usable offline)."""
+    root = Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
+    names = {
+        info.relative_to(root).parts[0] for info in root.glob("*/**/dataset_info.json")
+    }
+    return sorted(names - {"downloads"})
+
+
+def _load_tfds(name, data_dir, image_size):
+    builder = tfds.builder(name, data_dir=data_dir)
+    image_key, label_key = _image_classification_keys(builder)
+    if not builder.is_prepared():
+        if not isinstance(builder, Digits):
+            _require_download_host(name, builder.data_dir)
+        print(f"Preparing {name} in {builder.data_dir} (once).")
+        builder.download_and_prepare()
+
+    image_feature = builder.info.features[image_key]
+    label_feature = builder.info.features[label_key]
+    height, width, channels = image_feature.shape
+    if image_size is None and (height is None or width is None):
+        image_size = FOLDER_IMAGE_SIZE
+    resize = tuple(image_size) if image_size is not None else None
+
+    splits = {
+        split: builder.as_dataset(split=spec, as_supervised=True).map(
+            lambda image, label: _scale(image, label, resize),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        for split, spec in _split_specs(builder.info.splits).items()
+    }
+    facts = DatasetFacts(
+        name=name,
+        input_shape=(*(resize or (height, width)), channels),
+        num_classes=label_feature.num_classes,
+        class_names=tuple(label_feature.names),
+        split_sizes={split: _count(ds) for split, ds in splits.items()},
+    )
+    return splits, facts
+
+
+def _image_classification_keys(builder):
+    keys = builder.info.supervised_keys
+    features = builder.info.features
+    if (
+        not keys
+        or len(keys) != 2
+        or not isinstance(features[keys[0]], tfds.features.Image)
+        or not isinstance(features[keys[1]], tfds.features.ClassLabel)
+    ):
+        raise CookbookError(
+            f"Dataset {builder.name!r} is not an image-classification dataset "
+            "(its supervised keys must be an image and a class label)."
+        )
+    return keys
+
+
+def _split_specs(available):
+    """Uses the dataset's own validation and test splits, else carves them from train."""
+    if "validation" in available and "test" in available:
+        return {"train": "train", "validation": "validation", "test": "test"}
+    if "test" in available:
+        return {"train": "train[:90%]", "validation": "train[90%:]", "test": "test"}
+    if "validation" in available:
+        return {"train": "train[:90%]", "validation": "validation", "test": "train[90%:]"}
+    return {"train": "train[:80%]", "validation": "train[80%:90%]", "test": "train[90%:]"}
+
+
+def _count(ds):
+    size = int(ds.cardinality())
+    return size if size >= 0 else int(ds.reduce(0, lambda count, _: count + 1))
+
+
+def _require_download_host(name, data_dir):
+    """Raises `CookbookError` within seconds when the download host is out of reach."""
+    host, port = DOWNLOAD_PROBE
+
+    def connect():
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT_SECONDS).close()
+
+    # Name resolution ignores socket timeouts, so bound the whole probe with a thread.
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        executor.submit(connect).result(timeout=PROBE_TIMEOUT_SECONDS + 1)
+    except (OSError, concurrent.futures.TimeoutError):
+        raise CookbookError(
+            f"Dataset {name!r} is not prepared in {data_dir} and {host} cannot be reached "
+            f"to download it. On a machine with network run "
+            f"`tfds build {name} --data_dir DIR`, copy DIR here and pass --data-dir DIR; "
+            "or use --dataset digits (offline) or a folder of images."
+        ) from None
+    finally:
+        executor.shutdown(wait=False)
+
+
+def _load_folder(root, image_size):
+    try:
+        everything = keras.utils.image_dataset_from_directory(
+            root,
+            labels="inferred",
+            label_mode="int",
+            image_size=tuple(image_size),
+            batch_size=None,
+            shuffle=False,
+        )
+    except ValueError as error:  # Keras says what it found instead of class subfolders.
+        raise CookbookError(f"Cannot read images from {root}: {error}") from None
+    class_names = tuple(everything.class_names)
+    if len(class_names) < 2:
+        raise CookbookError(
+            f"{root} needs at least two subfolders of images, one per class; "
+            f"found {len(class_names)}."
+        )
+    images = np.stack([image for image, _ in everything.as_numpy_iterator()])
+    labels = np.array([label for _, label in everything.as_numpy_iterator()])
+
+    indices = np.arange(len(labels))
+    held_out = sum(FOLDER_SPLIT_FRACTIONS.values())
+    try:
+        train, rest = train_test_split(
+            indices, test_size=held_out, stratify=labels, random_state=FOLDER_SPLIT_SEED
+        )
+        validation, test = train_test_split(
+            rest,
+            test_size=FOLDER_SPLIT_FRACTIONS["test"] / held_out,
+            stratify=labels[rest],
+            random_state=FOLDER_SPLIT_SEED,
+        )
+    except ValueError:
+        raise CookbookError(
+            f"{root} has too few images to split into train, validation and test with "
+            "every class in each: use at least 7 images per class."
+        ) from None
+
+    # image_dataset_from_directory gives float 0-255; scale like the uint8 sources.
+    splits = {
+        split: tf.data.Dataset.from_tensor_slices((images[index], labels[index])).map(_scale)
+        for split, index in (("train", train), ("validation", validation), ("test", test))
+    }
+    facts = DatasetFacts(
+        name=os.path.basename(os.path.normpath(root)),
+        input_shape=tuple(images.shape[1:]),
+        num_classes=len(class_names),
+        class_names=class_names,
+        split_sizes={"train": len(train), "validation": len(validation), "test": len(test)},
+    )
+    return splits, facts

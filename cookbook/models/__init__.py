@@ -1,0 +1,5 @@
+"""Model builders: each takes the input shape and number of classes and returns a Keras model."""
+
+from cookbook.models.plain import plain_convnet
+
+__all__ = ["plain_convnet"]

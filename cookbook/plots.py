@@ -1,0 +1,67 @@
+"""The recipes' pictures: PNG files via matplotlib, no display needed."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(figure, path):
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def plot_curves(
+    curves, path, *, ylabel, xlabel="epoch", title=None, log_y=False, hline=None
+):
+    """One line per variant: the mean over seeds, with the seed-to-seed range shaded.
+
+    `curves` maps a variant name to a list of per-seed curves (lists of numbers);
+    runs that stopped early (a NaN loss) are cut to the shortest length. `hline`
+    draws a dashed reference line, such as a target accuracy.
+    """
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    for name, runs in curves.items():
+        length = min(len(run) for run in runs)
+        values = np.array([run[:length] for run in runs], dtype=float)
+        x = np.arange(1, length + 1)
+        (line,) = axes.plot(x, np.nanmean(values, axis=0), label=name)
+        if len(runs) > 1:
+            axes.fill_between(
+                x, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
+                color=line.get_color(), alpha=0.2,
+            )
+    if hline is not None:
+        axes.axhline(hline, color="grey", linestyle="--", linewidth=1)
+    axes.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if log_y:
+        axes.set_yscale("log")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    return _save(figure, path)
+
+
+def plot_layer_profiles(panels, layer_names, path, *, ylabel, title=None):
+    """Per-layer values (for example gradient norms), one panel per moment, one line per variant.
+
+    `panels` maps a panel title to `{variant: per-layer values}`; the y axis is log.
+    """
+    figure, all_axes = plt.subplots(
+        1, len(panels), figsize=(5.2 * len(panels), 4.2), sharey=True, squeeze=False
+    )
+    for axes, (panel, profiles) in zip(all_axes[0], panels.items()):
+        for name, values in profiles.items():
+            axes.plot(range(1, len(values) + 1), values, marker="o", label=name)
+        axes.set_yscale("log")
+        axes.set_xticks(range(1, len(layer_names) + 1), layer_names, rotation=45, ha="right")
+        axes.set(title=panel, xlabel="layer (input to output)")
+        axes.grid(alpha=0.3)
+    all_axes[0][0].set_ylabel(ylabel)
+    all_axes[0][-1].legend()
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path)

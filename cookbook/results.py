@@ -1,0 +1,77 @@
+"""Writing results so that nothing is half-written, and recording where they came from."""
+
+import json
+import math
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def to_json_value(value):
+    """Plain JSON types; NaN and infinity become None (JSON has neither)."""
+    if isinstance(value, dict):
+        return {str(key): to_json_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return to_json_value(value.tolist())
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json_atomic(path, data):
+    """Writes `data` as JSON so that `path` is either the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(to_json_value(data), file, indent=2, allow_nan=False)
+            file.write("\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def read_json(path):
+    with open(path) as file:
+        return json.load(file)
+
+
+def environment():
+    """Versions and devices, so a result says what produced it."""
+    import keras
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    import cookbook
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cookbook": cookbook.__version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "tensorflow_datasets": tfds.__version__,
+        "numpy": np.__version__,
+        "keras_backend": keras.backend.backend(),
+        "cpu_count": os.cpu_count(),
+        "devices": [
+            {"name": device.name, "type": device.device_type}
+            for device in tf.config.list_physical_devices()
+        ],
+    }

@@ -1,0 +1,273 @@
+"""
+Title: ReLU trains faster than sigmoid and tanh
+Claim: ReLU trains faster than sigmoid and tanh and avoids the vanishing gradient.
+Anchor: Krizhevsky et al. 2012 (AlexNet), Fig. 1: a 4-layer CNN with ReLU reached 25% training
+    error on CIFAR-10 six times faster than with tanh. Glorot & Bengio 2010: with sigmoid,
+    gradients shrink toward the lower layers.
+Measures: the same 8-weight-layer plain CNN trained with each activation (same initialization,
+    optimizer and seeds): epochs and seconds to reach 75% training accuracy (AlexNet's 25%
+    training error) as ratios against ReLU, training curves, and every layer's gradient norm
+    at initialization and after each epoch.
+Time on CPU: about 2 minutes on 2 cores at default settings; `--quick` about 20 seconds.
+"""
+
+"""
+## Introduction
+
+An activation function decides how well the error signal travels back through a deep
+network. Sigmoid squashes its input into (0, 1); its derivative is at most 0.25 and nearly 0
+when the unit saturates, so each layer the gradient crosses shrinks it further, and the
+lowest layers barely learn. tanh is centred on 0 and its derivative reaches 1, but it also
+saturates. ReLU, `max(0, x)`, passes the gradient unchanged wherever the unit is active.
+
+This recipe trains the same deep plain network three times, changing only the activation,
+and measures both halves of the claim: how fast training accuracy rises, and how large the
+gradient is at each layer. Nothing else in the network (no batch normalization, no
+shortcuts) helps a weak activation along. Initialization is Keras's default (Glorot uniform)
+for all three, as AlexNet used one initialization for both of its networks.
+"""
+
+"""
+## Setup
+"""
+
+import sys
+
+import keras
+import numpy as np
+
+from cookbook.callbacks import GradientNorms
+from cookbook.callbacks import kernel_gradient_norms
+from cookbook.callbacks import weight_layers
+from cookbook.models import plain_convnet
+from cookbook.plots import plot_curves
+from cookbook.plots import plot_layer_profiles
+from cookbook.statistics import combine
+from cookbook.statistics import compare
+from cookbook.statistics import summarize
+
+CLAIM = "ReLU trains faster than sigmoid and tanh and avoids the vanishing gradient."
+DEFAULTS = {"epochs": 20, "batch_size": 32, "seeds": 3}
+QUICK = {"epochs": 4, "seeds": 1}
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+TARGET_ACCURACY = 0.75  # AlexNet's Fig. 1 threshold: 25% training error.
+CONV_LAYERS = 6  # + one hidden dense layer + the output layer = 8 weight layers.
+LEARNING_RATE = 0.01  # AlexNet's learning rate and momentum.
+MOMENTUM = 0.9
+PROBE_EXAMPLES = 256  # The fixed batch the gradient norms are measured on.
+
+"""
+## The network
+
+A plain stack of 3x3 convolutions, a dense layer and a softmax, trained with SGD and momentum.
+"""
+
+
+def build_model(facts, activation):
+    model = plain_convnet(
+        facts.input_shape, facts.num_classes, conv_layers=CONV_LAYERS, activation=activation
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(LEARNING_RATE, momentum=MOMENTUM),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+"""
+## Train one activation with one seed
+
+The gradient norms are measured on the same fixed batch of validation images for every
+activation and seed, so that they are comparable; training accuracy is Keras's running mean
+over each epoch, as in AlexNet's figure.
+"""
+
+
+def first_epoch_reaching(values, target):
+    """1-based epoch at which `values` first reaches `target`, or None."""
+    for epoch, value in enumerate(values, start=1):
+        if value >= target:
+            return epoch
+    return None
+
+
+def train_activation(experiment, activation, seed):
+    data = experiment.load_data(seed)
+    model = build_model(data.facts, activation)
+    images, labels = next(iter(data.validation.unbatch().batch(PROBE_EXAMPLES)))
+    initial_norms = kernel_gradient_norms(model, images, labels)
+
+    run = experiment.fit(
+        model, data, variant=activation, seed=seed, callbacks=[GradientNorms(images, labels)]
+    )
+    test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
+
+    history = run["history"]
+    epochs_to_target = first_epoch_reaching(history["accuracy"], TARGET_ACCURACY)
+    seconds_to_target = (
+        float(np.sum(history["epoch_seconds"][:epochs_to_target])) if epochs_to_target else None
+    )
+    return {
+        **run,
+        "layers": [layer.name for layer in weight_layers(model)],
+        "initial_grad_norms": initial_norms,
+        # How much of the output layer's gradient reaches the first layer, in decades.
+        "log10_first_to_last_grad": float(np.log10(initial_norms[0] / initial_norms[-1])),
+        "epochs_to_target": epochs_to_target,
+        "seconds_to_target": seconds_to_target,
+        "final_train_accuracy": history["accuracy"][-1],
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
+    }
+
+
+"""
+## Run the experiment
+"""
+
+
+def run(experiment):
+    experiment.plan(ACTIVATIONS)
+    runs = {
+        activation: experiment.run_seeds(
+            activation, lambda seed, activation=activation: train_activation(
+                experiment, activation, seed
+            )
+        )
+        for activation in ACTIVATIONS
+    }
+    draw_plots(experiment, runs)
+    return conclude(experiment, runs)
+
+
+"""
+## Plots
+
+Training curves, and gradient norms per layer at initialization and after training.
+"""
+
+
+def draw_plots(experiment, runs):
+    plot_curves(
+        {name: [r["history"]["accuracy"] for r in records] for name, records in runs.items()},
+        experiment.plot_path("training_accuracy"),
+        ylabel="training accuracy",
+        title=f"Training accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
+        hline=TARGET_ACCURACY,
+    )
+    plot_curves(
+        {name: [r["history"]["loss"] for r in records] for name, records in runs.items()},
+        experiment.plot_path("training_loss"),
+        ylabel="training loss",
+        title="Training loss",
+    )
+    layers = runs[ACTIVATIONS[0]][0]["layers"]
+    first_layer = f"grad_norm/{layers[0]}"
+    plot_curves(
+        {name: [r["history"][first_layer] for r in records] for name, records in runs.items()},
+        experiment.plot_path("first_layer_gradient"),
+        ylabel=f"gradient norm of {layers[0]}",
+        title="Gradient reaching the first layer, after each epoch",
+        log_y=True,
+    )
+
+    def mean_profile(records, key):
+        return np.mean([key(r) for r in records], axis=0)
+
+    plot_layer_profiles(
+        {
+            "at initialization": {
+                name: mean_profile(records, lambda r: r["initial_grad_norms"])
+                for name, records in runs.items()
+            },
+            "after training": {
+                name: mean_profile(
+                    records, lambda r: [r["history"][f"grad_norm/{l}"][-1] for l in layers]
+                )
+                for name, records in runs.items()
+            },
+        },
+        layers,
+        experiment.plot_path("gradient_norms_by_layer"),
+        ylabel="kernel gradient norm (mean over seeds)",
+    )
+
+
+"""
+## Verdict
+
+The claim has three parts, each decided by `compare`, which requires the gap between means
+to exceed the seed-to-seed spread: ReLU reaches the target in fewer epochs than tanh, and
+than sigmoid; and less of the gradient is lost between the output and the first layer with
+ReLU than with sigmoid. A run that never reaches the target counts as one epoch past the
+budget, so the ratios against it are lower bounds.
+"""
+
+
+def conclude(experiment, runs):
+    budget = experiment.epochs
+    epochs = {
+        name: [r["epochs_to_target"] or budget + 1 for r in records]
+        for name, records in runs.items()
+    }
+    attenuation = {
+        name: [r["log10_first_to_last_grad"] for r in records] for name, records in runs.items()
+    }
+    parts = {
+        "faster than tanh": compare(epochs["relu"], epochs["tanh"]),
+        "faster than sigmoid": compare(epochs["relu"], epochs["sigmoid"]),
+        "less gradient lost than with sigmoid": compare(attenuation["sigmoid"], attenuation["relu"]),
+    }
+
+    def describe(name):
+        stats = summarize(epochs[name])
+        reached = sum(r["epochs_to_target"] is not None for r in runs[name])
+        if reached == 0:
+            return f"{name} never within {budget} epochs"
+        return f"{name} in {stats['mean']:.1f} ± {stats['std']:.1f} epochs ({reached}/{len(runs[name])} seeds)"
+
+    speedups = {
+        name: np.mean(epochs[name]) / np.mean(epochs["relu"]) for name in ("tanh", "sigmoid")
+    }
+    bound = {
+        name: "≥ " if any(r["epochs_to_target"] is None for r in runs[name]) else ""
+        for name in ("tanh", "sigmoid")
+    }
+    gradient = {name: summarize(values)["mean"] for name, values in attenuation.items()}
+    evidence = (
+        f"Reaching {TARGET_ACCURACY:.0%} training accuracy: {describe('relu')}, "
+        f"{describe('tanh')}, {describe('sigmoid')}; so ReLU was "
+        f"{bound['tanh']}{speedups['tanh']:.2f}x as fast as tanh and "
+        f"{bound['sigmoid']}{speedups['sigmoid']:.2f}x as fast as sigmoid. At initialization "
+        f"the first layer's gradient was 10^{gradient['sigmoid']:.1f} of the output layer's "
+        f"with sigmoid, 10^{gradient['tanh']:.1f} with tanh and 10^{gradient['relu']:.1f} "
+        f"with ReLU. Parts: " + "; ".join(f"{part}: {v}" for part, v in parts.items()) + "."
+    )
+    return experiment.conclude(
+        combine(parts.values()),
+        evidence,
+        measurements={
+            "parts": parts,
+            "speedup_vs_tanh": speedups["tanh"],
+            "speedup_vs_sigmoid": speedups["sigmoid"],
+            "target_accuracy": TARGET_ACCURACY,
+            "epochs_to_target": {name: summarize(v) for name, v in epochs.items()},
+            "log10_first_to_last_grad": {name: summarize(v) for name, v in attenuation.items()},
+        },
+    )
+
+
+"""
+## Conclusion
+
+AlexNet's six-fold speed-up came from a 4-layer CNN on CIFAR-10. The result file says what
+happened on this run; the plots show the vanishing gradient directly: with sigmoid, the
+lower layers receive orders of magnitude less gradient than the top.
+"""
+
+if __name__ == "__main__":
+    from cookbook.cli import run_this_recipe
+
+    run_this_recipe(sys.modules[__name__])
