@@ -1,0 +1,168 @@
+import time
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+from PIL import Image
+
+from cookbook.data import load_dataset
+from cookbook.data import loading
+from cookbook.data.digits import split_indices
+from cookbook.errors import CookbookError
+
+
+def labels_of(ds):
+    return np.concatenate([labels.numpy() for _, labels in ds])
+
+
+# The embedded digits dataset
+
+
+def test_digits_facts_and_split_sizes(data_dir):
+    data = load_dataset("digits", data_dir=data_dir, batch_size=50)
+    assert data.facts.input_shape == (8, 8, 1)
+    assert data.facts.num_classes == 10
+    assert data.facts.class_names == tuple("0123456789")
+    assert data.facts.split_sizes == {"train": 1077, "validation": 360, "test": 360}
+    images, labels = next(iter(data.train))
+    assert images.shape == (50, 8, 8, 1) and images.dtype == "float32"
+    assert labels.dtype == "int32"
+    assert 0.0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1.0
+
+
+def test_digits_splits_are_stratified_and_disjoint():
+    from sklearn.datasets import load_digits
+
+    labels = load_digits().target
+    splits = split_indices(labels)
+    all_indices = np.concatenate(list(splits.values()))
+    assert len(all_indices) == len(set(all_indices)) == 1797
+    for index in splits.values():
+        share = np.bincount(labels[index], minlength=10) / len(index)
+        np.testing.assert_allclose(share, np.bincount(labels) / 1797, atol=0.01)
+
+
+def test_digits_pixels_match_scikit_learn(data_dir):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    test = tfds.load("digits", split="test", data_dir=data_dir, as_supervised=True)
+    test_index = split_indices(digits.target)["test"]
+    # Every stored test image is a scikit-learn image scaled from 0-16 to 0-255.
+    expected = {
+        np.round(digits.images[i] * 255 / 16).astype(np.uint8).tobytes(): digits.target[i]
+        for i in test_index
+    }
+    for image, label in test:
+        assert expected[image.numpy()[..., 0].tobytes()] == label.numpy()
+
+
+def test_training_order_follows_the_seed(data_dir):
+    def order(seed):
+        return labels_of(load_dataset("digits", data_dir=data_dir, seed=seed).train)
+
+    assert np.array_equal(order(1), order(1))
+    assert not np.array_equal(order(1), order(2))
+    # Evaluation splits never shuffle.
+    test_1 = labels_of(load_dataset("digits", data_dir=data_dir, seed=1).test)
+    test_2 = labels_of(load_dataset("digits", data_dir=data_dir, seed=2).test)
+    assert np.array_equal(test_1, test_2)
+
+
+def test_training_order_changes_between_epochs(data_dir):
+    train = load_dataset("digits", data_dir=data_dir, seed=3).train
+    assert not np.array_equal(labels_of(train), labels_of(train))
+
+
+def test_bad_batch_size_is_refused(data_dir):
+    with pytest.raises(CookbookError, match="batch_size"):
+        load_dataset("digits", data_dir=data_dir, batch_size=0)
+
+
+# Any tensorflow-datasets name, without network
+
+
+def test_tfds_dataset_through_mock_data(tmp_path, monkeypatch):
+    monkeypatch.setattr(loading, "_require_download_host", lambda name, data_dir: None)
+    with tfds.testing.mock_data(num_examples=40):
+        data = load_dataset("mnist", data_dir=str(tmp_path), batch_size=8)
+        images, labels = next(iter(data.train))
+    assert data.facts.input_shape == (28, 28, 1)
+    assert data.facts.num_classes == 10
+    assert images.shape == (8, 28, 28, 1)
+    assert 0.0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1.0
+    assert set(data.facts.split_sizes) == {"train", "validation", "test"}
+
+
+def test_variable_size_tfds_images_are_resized(tmp_path, monkeypatch):
+    monkeypatch.setattr(loading, "_require_download_host", lambda name, data_dir: None)
+    with tfds.testing.mock_data(num_examples=6):
+        data = load_dataset("cats_vs_dogs", data_dir=str(tmp_path), batch_size=3)
+        images, _ = next(iter(data.train))
+    assert data.facts.input_shape == (32, 32, 3)
+    assert images.shape == (3, 32, 32, 3)
+
+
+def test_unprepared_dataset_fails_fast_when_offline(tmp_path, monkeypatch):
+    # A reserved, never-resolving name: the test cannot reach a real host by accident.
+    monkeypatch.setattr(loading, "DOWNLOAD_PROBE", ("tfds-data.invalid", 443))
+    started = time.perf_counter()
+    with pytest.raises(CookbookError, match="--data-dir") as error:
+        load_dataset("mnist", data_dir=str(tmp_path))
+    assert time.perf_counter() - started < 15
+    assert "tfds build mnist" in str(error.value)
+
+
+def test_non_image_classification_dataset_is_refused(tmp_path):
+    with pytest.raises(CookbookError, match="not an image-classification dataset"):
+        load_dataset("imdb_reviews", data_dir=str(tmp_path))
+
+
+def test_unknown_dataset_names_the_choices():
+    with pytest.raises(CookbookError, match="digits.*mnist"):
+        load_dataset("no_such_dataset")
+
+
+def test_missing_folder_is_named():
+    with pytest.raises(CookbookError, match="does not exist"):
+        load_dataset("./no/such/folder")
+
+
+# A folder of images, one subfolder per class
+
+
+def write_images(root, counts, size=(12, 10)):
+    rng = np.random.default_rng(0)
+    for index, (name, count) in enumerate(counts.items()):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for number in range(count):
+            pixels = np.full((*size, 3), 60 * index, np.uint8) + rng.integers(0, 20, (*size, 3), np.uint8)
+            Image.fromarray(pixels).save(folder / f"{number}.png")
+
+
+def test_image_folder_is_split_resized_and_labelled(tmp_path):
+    write_images(tmp_path, {"cat": 20, "dog": 20, "owl": 20})
+    data = load_dataset(str(tmp_path), batch_size=4, image_size=(16, 16))
+    assert data.facts.class_names == ("cat", "dog", "owl")
+    assert data.facts.input_shape == (16, 16, 3)
+    assert data.facts.split_sizes == {"train": 42, "validation": 9, "test": 9}
+    for split in (data.train, data.validation, data.test):
+        assert set(labels_of(split)) == {0, 1, 2}  # stratified: every class everywhere
+    # Class "owl" was drawn brightest: labels follow the folders.
+    images = np.concatenate([x.numpy() for x, _ in data.test])
+    labels = labels_of(data.test)
+    brightness = [images[labels == label].mean() for label in range(3)]
+    assert brightness == sorted(brightness)
+
+
+def test_image_folder_with_too_few_images_says_so(tmp_path):
+    write_images(tmp_path, {"a": 2, "b": 2})
+    with pytest.raises(CookbookError, match="too few images"):
+        load_dataset(str(tmp_path))
+
+
+def test_image_folder_needs_two_classes(tmp_path):
+    write_images(tmp_path, {"only": 10})
+    with pytest.raises(CookbookError, match="two subfolders"):
+        load_dataset(str(tmp_path))
