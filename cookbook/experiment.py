@@ -147,6 +147,7 @@ class Experiment:
             data.train,
             validation_data=data.validation,
             epochs=epochs,
+            shuffle=False,  # The training split shuffles itself, by the run's seed.
             verbose=self.verbose,
             callbacks=[
                 *callbacks,
