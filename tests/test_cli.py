@@ -1,0 +1,116 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cookbook import registry
+from cookbook.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def test_help_explains_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("list", "run", "show", "copy", "info"):
+        assert command in result.output
+    run_help = invoke("run", "--help").output
+    for option in ("--dataset", "--data-dir", "--epochs", "--batch-size", "--seeds", "--seed", "--quick", "--out"):
+        assert option in run_help
+
+
+def test_list_shows_every_recipe_with_its_claim():
+    result = invoke("list")
+    assert result.exit_code == 0
+    for name in registry.available_recipes():
+        assert name in result.output
+        assert registry.recipe_claim(name) in result.output
+
+
+def test_show_prints_the_recipe_source():
+    result = invoke("show", "relu")
+    assert result.exit_code == 0
+    assert result.output == (ROOT / "recipes" / "relu.py").read_text()
+
+
+def test_copy_writes_the_script_and_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "mine.py"
+    assert invoke("copy", "relu", target).exit_code == 0
+    assert target.read_text() == (ROOT / "recipes" / "relu.py").read_text()
+    refused = invoke("copy", "relu", target)
+    assert refused.exit_code == 2 and "--force" in refused.output
+    assert invoke("copy", "relu", target, "--force").exit_code == 0
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    assert invoke("copy", "relu", folder).exit_code == 0
+    assert (folder / "relu.py").exists()
+
+
+def test_copied_recipe_runs_as_a_script_outside_the_repository(tmp_path):
+    invoke("copy", "relu", tmp_path / "relu.py")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "relu.py", "--help"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--quick" in result.stdout and "ReLU" in result.stdout
+
+
+def test_info_reports_versions_devices_and_offline_datasets(data_dir):
+    result = invoke("info", "--data-dir", data_dir)
+    assert result.exit_code == 0
+    for field in ("tensorflow:", "keras:", "devices:", "gpu:", "offline datasets:"):
+        assert field in result.output
+    assert "digits (embedded), digits" in result.output  # embedded, and prepared in data_dir
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "nope"], "Unknown recipe 'nope'; choose from:"),
+        (["run", "relu", "--dataset", "nope"], "Unknown dataset 'nope'"),
+        (["run", "relu", "--dataset", "./missing/folder"], "does not exist"),
+        (["run", "relu", "--epochs", "0"], "--epochs"),
+        (["run", "relu", "--batch-size", "-3"], "--batch-size"),
+        (["run", "relu", "--seeds", "0"], "--seeds"),
+        (["run", "relu", "--epochs", "many"], "--epochs"),
+        (["show", "nope"], "Unknown recipe 'nope'"),
+        (["copy", "nope"], "Unknown recipe 'nope'"),
+        (["run"], "Missing argument"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_code_2(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_unwritable_output_folder_is_refused(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = invoke("run", "relu", "--out", blocker / "results")
+    assert result.exit_code == 2
+    assert "Cannot write results" in result.output
+
+
+def test_the_installed_command_shape_fails_cleanly_in_a_real_process():
+    """Through `python -m cookbook`: a real exit code and stderr, no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cookbook", "run", "relu", "--epochs", "-1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Error:")
+    assert "Traceback" not in result.stderr

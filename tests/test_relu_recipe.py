@@ -1,0 +1,78 @@
+"""The relu recipe end to end, through the CLI, in quick mode."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cookbook.cli import main
+from cookbook.statistics import VERDICTS
+
+
+def without_timings(value):
+    """Everything but wall-clock times, which no seed can fix."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if "seconds" not in k}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def two_runs(data_dir, tmp_path_factory):
+    outs = [tmp_path_factory.mktemp(f"run{i}") for i in range(2)]
+    for out in outs:
+        result = CliRunner().invoke(
+            main,
+            ["run", "relu", "--quick", "--seeds", "2", "--epochs", "2",
+             "--data-dir", data_dir, "--out", str(out)],
+        )
+        assert result.exit_code == 0, result.output
+    return outs, result.output
+
+
+def test_run_writes_result_plots_and_history(two_runs):
+    (out, _), output = two_runs
+    result = json.loads((out / "relu" / "result.json").read_text())
+    assert result["recipe"] == "relu"
+    assert result["verdict"] in VERDICTS
+    assert "training accuracy" in result["evidence"]
+    assert set(result["variants"]) == {"relu", "tanh", "sigmoid"}
+    assert result["config"]["resolved"] == {"epochs": 2, "batch_size": 32, "seeds": 2}
+    assert result["environment"]["tensorflow"]
+    for variant in result["variants"].values():
+        assert [run["seed"] for run in variant["runs"]] == [0, 1]
+        assert len(variant["runs"][0]["history"]["accuracy"]) == 2
+        assert len(variant["runs"][0]["initial_grad_norms"]) == 8  # 8 weight layers
+    for plot in result["plots"]:
+        assert (out / "relu" / plot).stat().st_size > 1000
+    assert len(list((out / "relu" / "history").glob("*.csv"))) == 6
+    assert "relu" in output and result["verdict"] in output  # the verdict table
+
+
+def test_verdict_parts_follow_from_the_measurements(two_runs):
+    (out, _), _ = two_runs
+    result = json.loads((out / "relu" / "result.json").read_text())
+    parts = result["measurements"]["parts"]
+    verdicts = set(parts.values())
+    expected = (
+        "does not hold" if "does not hold" in verdicts
+        else "holds" if verdicts == {"holds"} else "inconclusive"
+    )
+    assert result["verdict"] == expected
+
+
+def test_sigmoid_gradient_vanishes_toward_the_input(two_runs):
+    """The textbook effect the recipe exists to show, on the real embedded data."""
+    (out, _), _ = two_runs
+    result = json.loads((out / "relu" / "result.json").read_text())
+    attenuation = result["measurements"]["log10_first_to_last_grad"]
+    assert attenuation["sigmoid"]["mean"] < -2  # over 100x smaller at the first layer
+    assert attenuation["relu"]["mean"] > attenuation["sigmoid"]["mean"] + 2
+
+
+def test_same_seed_gives_the_same_numbers(two_runs):
+    (first, second), _ = two_runs
+    results = [json.loads((out / "relu" / "result.json").read_text()) for out in (first, second)]
+    assert without_timings(results[0]["variants"]) == without_timings(results[1]["variants"])
+    assert results[0]["verdict"] == results[1]["verdict"]
