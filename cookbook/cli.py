@@ -160,13 +160,14 @@ def ensure_writable(folder):
 def print_verdicts(results, out):
     width = max([len(r["recipe"]) for r in results] + [6])
     click.echo("")
-    click.echo(f"{'recipe':<{width}}  {'verdict':<13}  {'seconds':>7}  evidence")
+    click.echo(f"{'recipe':<{width}}  {'verdict':<13}  {'seconds':>7}  result")
     for result in results:
+        path = os.path.join(out, result["recipe"], "result.json")
         click.echo(
-            f"{result['recipe']:<{width}}  {result['verdict']:<13}  "
-            f"{result['seconds']:>7.0f}  {result['evidence']}"
+            f"{result['recipe']:<{width}}  {result['verdict']:<13}  {result['seconds']:>7.0f}  {path}"
         )
-    click.echo(f"\nResults and plots: {os.path.join(out, '<recipe>')}/")
+    for result in results:
+        click.echo(f"\n{result['recipe']}: {result['evidence']}")
 
 
 @main.command(cls=Command)
