@@ -226,7 +226,7 @@ def run_this_recipe(module):
     @click.command(
         cls=Command,
         name=name,
-        help=(module.__doc__ or "").strip(),
+        help="\b\n" + (module.__doc__ or "").strip(),  # \b: keep the header's line breaks
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     @run_options

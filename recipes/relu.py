@@ -262,9 +262,15 @@ def conclude(experiment, runs):
 """
 ## Conclusion
 
-AlexNet's six-fold speed-up came from a 4-layer CNN on CIFAR-10. The result file says what
-happened on this run; the plots show the vanishing gradient directly: with sigmoid, the
-lower layers receive orders of magnitude less gradient than the top.
+What to expect on `digits` (measured with the defaults, 3 seeds, TensorFlow 2.21 on 2 CPU
+cores): sigmoid does not reach the target at all in 20 epochs, and its first layer gets about
+10^-4.7 of the output layer's gradient, the vanishing gradient in plain sight, while ReLU and
+tanh keep it within a factor of about 3 across all eight layers. But tanh reaches 75% training
+accuracy in fewer epochs than ReLU (2 against about 3.7), so the claim as a whole does not
+hold here. AlexNet's six-fold gap was measured against tanh on CIFAR-10 with small Gaussian
+initial weights; with Glorot initialization on 8x8 digits, tanh starts in its near-linear,
+zero-centred range, where it does not saturate. Try `--dataset cifar10` or `mnist` where the
+data is available. The result file says what happened on your run.
 """
 
 if __name__ == "__main__":
