@@ -74,8 +74,9 @@ class Adam(keras.optimizers.Optimizer):
         gradient = ops.cast(gradient, dtype)
         index = self._get_variable_index(variable)
         step = ops.cast(self.iterations + 1, dtype)
-        first_correction = 1 - ops.power(ops.cast(self.beta_1, dtype), step)
-        second_correction = 1 - ops.power(ops.cast(self.beta_2, dtype), step)
+        # Python-float betas take the weights' dtype, with no detour through float32.
+        first_correction = 1 - ops.power(self.beta_1, step)
+        second_correction = 1 - ops.power(self.beta_2, step)
 
         m = self.first_moments[index]
         v = self.second_moments[index]

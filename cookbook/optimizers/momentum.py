@@ -41,7 +41,7 @@ class Momentum(keras.optimizers.Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        momentum = ops.cast(self.momentum, variable.dtype)
+        momentum = self.momentum  # A Python float: exact in float64 weights, no float32 detour.
         velocity = self.velocities[self._get_variable_index(variable)]
         step = ops.multiply(gradient, learning_rate)
         self.assign(velocity, ops.subtract(ops.multiply(velocity, momentum), step))
