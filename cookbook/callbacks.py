@@ -43,11 +43,20 @@ class GradientNorms(keras.callbacks.Callback):
 
 
 class EpochSeconds(keras.callbacks.Callback):
-    """Adds `epoch_seconds` (wall time of the epoch, validation included) to each epoch's logs."""
+    """Adds the epoch's wall time to its logs: `epoch_seconds` in all, `train_seconds`
+    for the training steps alone (validation excluded)."""
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
+        self._training_ended = None
+
+    def on_test_begin(self, logs=None):
+        if getattr(self, "_started", None) is not None and self._training_ended is None:
+            self._training_ended = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
         if logs is not None:
-            logs["epoch_seconds"] = time.perf_counter() - self._started
+            logs["epoch_seconds"] = now - self._started
+            logs["train_seconds"] = (self._training_ended or now) - self._started
+        self._started = None

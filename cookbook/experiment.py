@@ -29,6 +29,7 @@ from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
 
 SETTINGS = ("epochs", "batch_size", "seeds")
+RUN_BATCH_SIZE = object()  # "the run's batch size", told apart from None (full batch)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,10 +92,11 @@ class Experiment:
             return 1 if sys.stdout.isatty() else 2
         return self.config.verbose
 
-    def load_data(self, seed, batch_size=None):
+    def load_data(self, seed, batch_size=RUN_BATCH_SIZE):
+        """The run's dataset, shuffled by `seed`; `batch_size=None` gives full batches."""
         return load_dataset(
             self.config.dataset,
-            batch_size=batch_size or self.batch_size,
+            batch_size=self.batch_size if batch_size is RUN_BATCH_SIZE else batch_size,
             seed=seed,
             data_dir=self.config.data_dir,
         )

@@ -16,19 +16,21 @@ def _save(figure, path):
 
 
 def plot_curves(
-    curves, path, *, ylabel, xlabel="epoch", title=None, log_y=False, hline=None
+    curves, path, *, ylabel, xlabel="epoch", title=None, log_y=False, log_x=False,
+    hline=None, x_values=None,
 ):
     """One line per variant: the mean over seeds, with the seed-to-seed range shaded.
 
     `curves` maps a variant name to a list of per-seed curves (lists of numbers);
     runs that stopped early (a NaN loss) are cut to the shortest length. `hline`
-    draws a dashed reference line, such as a target accuracy.
+    draws a dashed reference line, such as a target accuracy. `x_values` maps a
+    variant to its x coordinates (updates, seconds, ...); epochs 1, 2, ... otherwise.
     """
     figure, axes = plt.subplots(figsize=(6.4, 4.2))
     for name, runs in curves.items():
         length = min(len(run) for run in runs)
         values = np.array([run[:length] for run in runs], dtype=float)
-        x = np.arange(1, length + 1)
+        x = np.arange(1, length + 1) if x_values is None else np.asarray(x_values[name][:length])
         (line,) = axes.plot(x, np.nanmean(values, axis=0), label=name)
         if len(runs) > 1:
             axes.fill_between(
@@ -40,6 +42,8 @@ def plot_curves(
     axes.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if log_y:
         axes.set_yscale("log")
+    if log_x:
+        axes.set_xscale("log")
     axes.grid(alpha=0.3)
     axes.legend()
     return _save(figure, path)
@@ -62,6 +66,28 @@ def plot_layer_profiles(panels, layer_names, path, *, ylabel, title=None):
         axes.grid(alpha=0.3)
     all_axes[0][0].set_ylabel(ylabel)
     all_axes[0][-1].legend()
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path)
+
+
+def plot_paths(panels, path, *, title=None):
+    """Optimizer paths over contour plots of 2-D functions, one panel per function.
+
+    `panels` maps a panel title to `{"grid": (xs, ys, values), "paths": {name: points}}`.
+    """
+    figure, all_axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.8), squeeze=False)
+    for axes, (panel, content) in zip(all_axes[0], panels.items()):
+        xs, ys, values = content["grid"]
+        # Quantile levels show the valley floor and the walls alike.
+        levels = np.unique(np.quantile(values, np.linspace(0, 1, 25)))
+        axes.contour(xs, ys, values, levels=levels, colors="grey", linewidths=0.5)
+        for name, points in content["paths"].items():
+            axes.plot(points[:, 0], points[:, 1], marker=".", markersize=2, linewidth=1, label=name)
+        start = next(iter(content["paths"].values()))[0]
+        axes.plot(*start, "k*", markersize=10)
+        axes.set(title=panel, xlim=(xs[0], xs[-1]), ylim=(ys[0], ys[-1]), xlabel="x", ylabel="y")
+    all_axes[0][-1].legend(fontsize=8)
     if title:
         figure.suptitle(title)
     return _save(figure, path)

@@ -53,3 +53,16 @@ def combine(verdicts):
     if verdicts and all(verdict == HOLDS for verdict in verdicts):
         return HOLDS
     return INCONCLUSIVE
+
+
+def at_most(value, reference):
+    """Decides "`value` is no larger than `reference`", a claim of the "at least as good" kind.
+
+    Returns `HOLDS` when `value`'s mean exceeds `reference`'s by no more than the
+    seed-to-seed spread, `DOES_NOT_HOLD` when it exceeds it by more, and
+    `INCONCLUSIVE` with fewer than two seeds on either side.
+    """
+    a, b = summarize(value), summarize(reference)
+    if a["n"] < 2 or b["n"] < 2 or a["mean"] is None or b["mean"] is None:
+        return INCONCLUSIVE
+    return DOES_NOT_HOLD if a["mean"] - b["mean"] > a["std"] + b["std"] else HOLDS

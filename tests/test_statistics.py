@@ -49,3 +49,19 @@ def test_combine_needs_every_part_to_hold():
     assert combine([HOLDS, INCONCLUSIVE]) == INCONCLUSIVE
     assert combine([HOLDS, DOES_NOT_HOLD, INCONCLUSIVE]) == DOES_NOT_HOLD
     assert combine([]) == INCONCLUSIVE
+
+
+@pytest.mark.parametrize(
+    "value, reference, expected",
+    [
+        ([3, 3], [3, 3], HOLDS),  # equal is "at least as good"
+        ([2, 2], [3, 3], HOLDS),
+        ([4, 4], [3, 3], DOES_NOT_HOLD),
+        ([3, 5], [3, 3], HOLDS),  # worse by 1, spread 1.41: within the noise
+        ([4], [3, 3], INCONCLUSIVE),
+    ],
+)
+def test_at_most_is_non_inferiority_within_spread(value, reference, expected):
+    from cookbook.statistics import at_most
+
+    assert at_most(value, reference) == expected

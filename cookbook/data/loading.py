@@ -58,14 +58,15 @@ def load_dataset(
         name: `"digits"` (the default, offline), any tensorflow-datasets
             image-classification name (`"mnist"`, `"cifar10"`, ...), or the path
             of a folder with one subfolder of images per class.
-        batch_size: examples per batch in every split.
+        batch_size: examples per batch in every split; `None` puts each whole
+            split in one batch (full-batch gradient descent).
         seed: shuffles the training split (a new order each epoch, the same
             sequence of orders for the same seed). Splits themselves never move.
         data_dir: where TFDS keeps prepared datasets (TFDS's default if None).
         image_size: `(height, width)` to resize to. Defaults to the dataset's own
             size, or 32x32 for folders and datasets whose images vary in size.
     """
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise CookbookError(f"batch_size must be a positive integer, got {batch_size}.")
     check_dataset(name)
     if os.path.isdir(name):
@@ -81,11 +82,11 @@ def load_dataset(
 
 def _pipeline(ds, batch_size, shuffle_seed):
     ds = ds.cache()
+    size = _count(ds)
     if shuffle_seed is not None:
-        size = int(ds.cardinality())
         buffer = size if 0 < size <= 100_000 else 10_000
         ds = ds.shuffle(buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size or size).prefetch(tf.data.AUTOTUNE)
 
 
 def _scale(image, label, image_size=None):
