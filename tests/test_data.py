@@ -166,3 +166,10 @@ def test_image_folder_needs_two_classes(tmp_path):
     write_images(tmp_path, {"only": 10})
     with pytest.raises(CookbookError, match="two subfolders"):
         load_dataset(str(tmp_path))
+
+
+def test_full_batch_puts_each_split_in_one_batch(data_dir):
+    data = load_dataset("digits", data_dir=data_dir, batch_size=None, seed=0)
+    assert int(data.train.cardinality()) == 1
+    images, _ = next(iter(data.train))
+    assert images.shape[0] == 1077

@@ -88,6 +88,8 @@ def test_fit_records_history_and_epoch_times(tmp_path):
     assert len(run["history"]["loss"]) == 3
     assert len(run["history"]["val_accuracy"]) == 3
     assert all(seconds > 0 for seconds in run["history"]["epoch_seconds"])
+    for total, training in zip(run["history"]["epoch_seconds"], run["history"]["train_seconds"]):
+        assert 0 < training < total  # validation comes after training, within the epoch
     assert (tmp_path / "demo" / "history" / "v-seed0.csv").exists()
 
 

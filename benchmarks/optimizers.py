@@ -1,0 +1,66 @@
+"""Step time of each from-scratch optimizer against its Keras built-in, side by side.
+
+    python benchmarks/optimizers.py [--repeats 7] [--json benchmarks/optimizers.json]
+
+Trains the same small ConvNet on `digits` with `cookbook.optimizers.X` and with the
+matching `keras.optimizers` built-in, in one process, interleaved, and prints the
+median seconds per step and their ratio (target: at most 1.05 on CPU).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import click  # noqa: E402
+import keras  # noqa: E402
+
+from cookbook import optimizers  # noqa: E402
+from cookbook.data import load_dataset  # noqa: E402
+from cookbook.models import small_convnet  # noqa: E402
+from cookbook.results import environment  # noqa: E402
+from cookbook.results import write_json_atomic  # noqa: E402
+from timing import compare_step_times  # noqa: E402
+from timing import print_ratios  # noqa: E402
+
+PAIRS = {
+    "GradientDescent / SGD": (lambda: optimizers.GradientDescent(0.01), lambda: keras.optimizers.SGD(0.01)),
+    "Momentum / SGD(momentum)": (
+        lambda: optimizers.Momentum(0.01, momentum=0.9),
+        lambda: keras.optimizers.SGD(0.01, momentum=0.9),
+    ),
+    "AdaGrad / Adagrad": (lambda: optimizers.AdaGrad(0.01), lambda: keras.optimizers.Adagrad(0.01)),
+    "RMSProp / RMSprop": (lambda: optimizers.RMSProp(0.001), lambda: keras.optimizers.RMSprop(0.001)),
+    "Adam / Adam": (lambda: optimizers.Adam(0.001), lambda: keras.optimizers.Adam(0.001)),
+}
+
+
+def compiled_model(optimizer, facts, dataset):
+    keras.utils.set_random_seed(0)
+    model = small_convnet(facts.input_shape, facts.num_classes)
+    model.compile(optimizer, "sparse_categorical_crossentropy")
+    model.fit(dataset, epochs=1, verbose=0)  # warm up: trace and compile once
+    return model
+
+
+@click.command()
+@click.option("--repeats", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), help="TFDS data folder.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the numbers here.")
+def main(repeats, batch_size, data_dir, json_path):
+    """Median step time, from-scratch optimizer / Keras built-in."""
+    data = load_dataset("digits", batch_size=batch_size, seed=0, data_dir=data_dir)
+    pairs = {
+        name: (compiled_model(ours(), data.facts, data.train), compiled_model(theirs(), data.facts, data.train))
+        for name, (ours, theirs) in PAIRS.items()
+    }
+    results = compare_step_times(pairs, data.train, repeats)
+    print(f"small_convnet on digits, batch {batch_size}, median of {repeats} interleaved epochs")
+    print_ratios(results, "ours", "built-in")
+    if json_path:
+        write_json_atomic(json_path, {"optimizers": results, "environment": environment()})
+
+
+if __name__ == "__main__":
+    main()
