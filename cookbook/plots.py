@@ -91,3 +91,32 @@ def plot_paths(panels, path, *, title=None):
     if title:
         figure.suptitle(title)
     return _save(figure, path)
+
+
+def plot_images(images, path, *, title=None, cmap=None):
+    """Images side by side, each titled; float images are expected in [0, 1]."""
+    figure, all_axes = plt.subplots(1, len(images), figsize=(3.6 * len(images), 3.9), squeeze=False)
+    for axes, (name, image) in zip(all_axes[0], images.items()):
+        image = np.asarray(image)
+        axes.imshow(np.clip(image, 0, 1) if image.ndim == 3 else image, cmap=cmap, interpolation="nearest")
+        axes.set_title(name, fontsize=9)
+        axes.axis("off")
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path)
+
+
+def plot_feature_maps(rows, path, *, columns=8, title=None):
+    """One row of channels per layer: `rows` maps a layer name to an (H, W, C) activation."""
+    figure, all_axes = plt.subplots(
+        len(rows), columns, figsize=(1.3 * columns, 1.45 * len(rows)), squeeze=False
+    )
+    for axes_row, (name, maps) in zip(all_axes, rows.items()):
+        for channel, axes in enumerate(axes_row):
+            axes.axis("off")
+            if channel < maps.shape[-1]:
+                axes.imshow(maps[..., channel], cmap="viridis", interpolation="nearest")
+        axes_row[0].set_title(name, fontsize=8, loc="left")
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path)

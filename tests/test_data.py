@@ -173,3 +173,10 @@ def test_full_batch_puts_each_split_in_one_batch(data_dir):
     assert int(data.train.cardinality()) == 1
     images, _ = next(iter(data.train))
     assert images.shape[0] == 1077
+
+
+def test_a_partial_read_does_not_truncate_later_passes(data_dir):
+    data = load_dataset("digits", data_dir=data_dir, batch_size=16)
+    next(iter(data.validation.unbatch().batch(100)))  # stops early, as a probe batch does
+    assert len(labels_of(data.validation)) == 360
+    assert len(labels_of(data.train)) == 1077

@@ -81,8 +81,10 @@ def load_dataset(
 
 
 def _pipeline(ds, batch_size, shuffle_seed):
+    # Fill the cache now, in one complete pass: an iterator that stops early (a user's
+    # `next(iter(...))`) would otherwise race a later full pass into a partial cache.
     ds = ds.cache()
-    size = _count(ds)
+    size = int(ds.reduce(0, lambda count, _: count + 1))
     if shuffle_seed is not None:
         buffer = size if 0 < size <= 100_000 else 10_000
         ds = ds.shuffle(buffer, seed=shuffle_seed, reshuffle_each_iteration=True)

@@ -1,6 +1,10 @@
-"""The lecture notes' "ConvNet": convolution + pooling blocks, then fully connected layers."""
+"""The lecture notes' "ConvNet": convolution + downsampling blocks, then fully connected layers."""
 
 import keras
+
+from cookbook import layers
+
+DOWNSAMPLING = ("max", "average", "strided", None)
 
 
 def small_convnet(
@@ -10,24 +14,40 @@ def small_convnet(
     filters=(16, 32),
     dense_units=64,
     activation="relu",
+    downsampling="max",
+    batch_norm=False,
     dropout=0.0,
     name="small_convnet",
 ):
-    """One block per entry of `filters` (a 3x3 convolution, then 2x2 max pooling), a
-    hidden dense layer, optional dropout, and a softmax.
+    """One block per entry of `filters`, a hidden dense layer, optional dropout, a softmax.
 
-    Blocks stop pooling once the feature map is 1x1, so 8x8 inputs work with
-    any number of blocks.
+    A block is a 3x3 convolution (then batch normalization if `batch_norm`, then
+    the activation) followed by halving the resolution with `downsampling`:
+    `"max"` or `"average"` 2x2 pooling, `"strided"` (the convolution itself
+    moves 2 cells at a time, the "all convolutional net"), or `None` (keep the
+    resolution). Blocks stop downsampling once the map is 1x1, so 8x8 inputs
+    work with any number of blocks. Pooling, batch normalization and dropout
+    are the explicit layers of `cookbook.layers`.
     """
+    if downsampling not in DOWNSAMPLING:
+        raise ValueError(f"downsampling must be one of {DOWNSAMPLING}, got {downsampling!r}.")
     inputs = keras.Input(input_shape, name="image")
     x = inputs
     for index, width in enumerate(filters, start=1):
-        x = keras.layers.Conv2D(width, 3, padding="same", activation=activation, name=f"conv_{index}")(x)
-        if min(x.shape[1:3]) >= 2:
-            x = keras.layers.MaxPooling2D(2, name=f"pool_{index}")(x)
+        can_halve = min(x.shape[1:3]) >= 2
+        stride = 2 if downsampling == "strided" and can_halve else 1
+        x = keras.layers.Conv2D(
+            width, 3, strides=stride, padding="same", use_bias=not batch_norm, name=f"conv_{index}"
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"batch_norm_{index}")(x)
+        x = keras.layers.Activation(activation, name=f"{activation}_{index}")(x)
+        if downsampling in ("max", "average") and can_halve:
+            pool = layers.MaxPooling2D if downsampling == "max" else layers.AveragePooling2D
+            x = pool(2, name=f"{downsampling}_pool_{index}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(dense_units, activation=activation, name="dense_1")(x)
     if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
+        x = layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name=name)

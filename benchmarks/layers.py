@@ -1,0 +1,108 @@
+"""Step time of each explicit layer against its Keras built-in, side by side.
+
+    python benchmarks/layers.py [--repeats 7] [--json benchmarks/layers.json]
+
+Trains the same small CNN on CIFAR-sized random images (32x32x3) twice per layer,
+once with that layer from `cookbook.layers` and once with the Keras built-in
+(everything else identical), interleaved in one process, and prints the median
+seconds per step and their ratio. Targets on CPU: at most 1.25 for pooling and
+1.10 for batch normalization and dropout.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import click  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from cookbook import layers  # noqa: E402
+from cookbook.results import environment  # noqa: E402
+from cookbook.results import write_json_atomic  # noqa: E402
+from timing import compare_step_times  # noqa: E402
+from timing import print_ratios  # noqa: E402
+
+KERAS = {
+    "max_pool": lambda: keras.layers.MaxPooling2D(2),
+    "average_pool": lambda: keras.layers.AveragePooling2D(2),
+    "batch_norm": lambda: keras.layers.BatchNormalization(),
+    "dropout": lambda: keras.layers.Dropout(0.3),
+}
+OURS = {
+    "max_pool": lambda: layers.MaxPooling2D(2),
+    "average_pool": lambda: layers.AveragePooling2D(2),
+    "batch_norm": lambda: layers.BatchNormalization(),
+    "dropout": lambda: layers.Dropout(0.3),
+}
+PAIRS = {
+    "MaxPooling2D": "max_pool",
+    "AveragePooling2D": "average_pool",
+    "BatchNormalization": "batch_norm",
+    "Dropout": "dropout",
+}
+
+
+def pool_kind(explicit):
+    return "average_pool" if explicit == "average_pool" else "max_pool"
+
+
+def cnn(explicit, pooling=None):
+    """Conv-BN-ReLU-pool twice, then dropout and a classifier; `explicit` names the layer
+    kind taken from `cookbook.layers` (None: all built-in)."""
+    pooling = pooling or pool_kind(explicit)
+
+    def make(kind):
+        return (OURS if kind == explicit else KERAS)[kind]()
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(32, 3, padding="same", use_bias=False),
+            make("batch_norm"),
+            keras.layers.ReLU(),
+            make(pooling),
+            keras.layers.Conv2D(64, 3, padding="same", use_bias=False),
+            make("batch_norm"),
+            keras.layers.ReLU(),
+            make(pooling),
+            keras.layers.Flatten(),
+            make("dropout"),
+            keras.layers.Dense(10),
+        ]
+    )
+
+
+def compiled(model, dataset):
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(dataset, epochs=1, verbose=0)  # warm up: trace and compile once
+    return model
+
+
+@click.command()
+@click.option("--repeats", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--examples", type=click.IntRange(min=1), default=1024, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the numbers here.")
+def main(repeats, batch_size, examples, json_path):
+    """Median step time, explicit layer / Keras built-in."""
+    rng = np.random.default_rng(0)
+    images = rng.random((examples, 32, 32, 3), dtype=np.float32)
+    labels = rng.integers(0, 10, examples)
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size).cache()
+    pairs = {
+        name: (compiled(cnn(kind), dataset), compiled(cnn(None, pool_kind(kind)), dataset))
+        for name, kind in PAIRS.items()
+    }
+    results = compare_step_times(pairs, dataset, repeats)
+    print(f"32x32x3 CNN, batch {batch_size}, median of {repeats} interleaved runs")
+    print_ratios(results, "explicit", "built-in")
+    if json_path:
+        write_json_atomic(json_path, {"layers": results, "environment": environment()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Counting a model's arithmetic: floating-point operations of one forward pass."""
+
+import math
+
+import keras
+
+
+def count_flops(model):
+    """FLOPs of one example's forward pass through the convolutions and dense layers.
+
+    A multiply-add counts as 2 FLOPs, the usual convention (so a dense layer with
+    `n` inputs and `m` outputs costs `2 n m`). Activations, pooling and
+    normalization are left out: next to the matrix products they are small.
+    """
+    total = 0
+    for layer in _all_layers(model):
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel_h, kernel_w, in_channels, out_channels = layer.kernel.shape
+            out_h, out_w = layer.output.shape[1:3] if layer.data_format == "channels_last" else layer.output.shape[2:4]
+            total += 2 * out_h * out_w * out_channels * kernel_h * kernel_w * in_channels // layer.groups
+        elif isinstance(layer, keras.layers.Dense):
+            inputs, outputs = layer.kernel.shape
+            positions = math.prod(layer.output.shape[1:-1])  # dense on a sequence or map
+            total += 2 * inputs * outputs * positions
+    return int(total)
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        else:
+            yield layer
