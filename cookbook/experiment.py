@@ -7,6 +7,7 @@ A recipe module defines `CLAIM`, `DEFAULTS` (and `QUICK`) and `run(experiment)`.
 
 import csv
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -105,6 +106,20 @@ class Experiment:
         """Announces how many trainings follow, for the progress display."""
         self._runs_total = len(variants) * len(self.seeds)
 
+    def run_variants(self, variants, train_one):
+        """Trains every variant over every seed; returns `{name: [record per seed]}`.
+
+        `variants` maps a variant's name to what `train_one(spec, seed)` needs to
+        build it; a plain list of names passes each name as its own spec.
+        """
+        if not isinstance(variants, dict):
+            variants = {name: name for name in variants}
+        self.plan(variants)
+        return {
+            name: self.run_seeds(name, functools.partial(train_one, spec))
+            for name, spec in variants.items()
+        }
+
     def run_seeds(self, variant, train_one):
         """Trains `variant` once per seed with `train_one(seed) -> dict` and keeps the records.
 
@@ -182,6 +197,20 @@ class Experiment:
         self.plots.append(path.name)
         return path
 
+    def conclude_from_parts(self, parts, evidence, measurements=None):
+        """Concludes with the verdict of a claim made of `parts` (`{part: verdict}`).
+
+        The claim holds only if every part holds (`statistics.combine`); the
+        evidence sentence gets each part's verdict appended, and `measurements`
+        records the parts.
+        """
+        listed = "; ".join(f"{part}: {verdict}" for part, verdict in parts.items())
+        return self.conclude(
+            statistics.combine(parts.values()),
+            f"{evidence} Parts: {listed}.",
+            {"parts": parts, **(measurements or {})},
+        )
+
     def conclude(self, verdict, evidence, measurements=None):
         """Writes `OUT/RECIPE/result.json` atomically and returns what it wrote."""
         if verdict not in statistics.VERDICTS:
@@ -204,6 +233,11 @@ class Experiment:
         write_json_atomic(self.out_dir / "result.json", result)
         shutil.rmtree(self._progress_dir.parent, ignore_errors=True)
         return to_json_value(result)
+
+
+def histories(runs, metric):
+    """`{variant: [that metric's per-epoch history, one list per seed]}`, for `plot_curves`."""
+    return {name: [record["history"][metric] for record in records] for name, records in runs.items()}
 
 
 def summarize_records(records):

@@ -74,7 +74,8 @@ def plot_layer_profiles(panels, layer_names, path, *, ylabel, title=None):
 def plot_paths(panels, path, *, title=None):
     """Optimizer paths over contour plots of 2-D functions, one panel per function.
 
-    `panels` maps a panel title to `{"grid": (xs, ys, values), "paths": {name: points}}`.
+    `panels` maps a panel title to `{"grid": (xs, ys, values), "paths": {name: points}}`
+    and optionally `"minima"`, points marked with a cross.
     """
     figure, all_axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.8), squeeze=False)
     for axes, (panel, content) in zip(all_axes[0], panels.items()):
@@ -86,6 +87,8 @@ def plot_paths(panels, path, *, title=None):
             axes.plot(points[:, 0], points[:, 1], marker=".", markersize=2, linewidth=1, label=name)
         start = next(iter(content["paths"].values()))[0]
         axes.plot(*start, "k*", markersize=10)
+        for minimum in content.get("minima", ()):
+            axes.plot(*minimum, "kx", markersize=9, markeredgewidth=2)
         axes.set(title=panel, xlim=(xs[0], xs[-1]), ylim=(ys[0], ys[-1]), xlabel="x", ylabel="y")
     all_axes[0][-1].legend(fontsize=8)
     if title:

@@ -25,6 +25,11 @@ def summarize(values):
     }
 
 
+def first_reaching(values, target):
+    """The 1-based position (an epoch) at which `values` first reach `target`, or None."""
+    return next((index for index, value in enumerate(values, 1) if value >= target), None)
+
+
 def compare(smaller, larger):
     """Decides whether `larger` exceeds `smaller` by more than the seed-to-seed spread.
 

@@ -31,8 +31,8 @@ import numpy as np
 from cookbook import optimizers
 from cookbook.models import small_convnet
 from cookbook.plots import plot_curves
-from cookbook.statistics import combine
 from cookbook.statistics import compare
+from cookbook.statistics import first_reaching
 from cookbook.statistics import summarize
 
 CLAIM = (
@@ -67,10 +67,7 @@ def train_variant(experiment, batch_norm, learning_rate, seed):
     run = experiment.fit(
         model, data, variant=variant_name(batch_norm, learning_rate), seed=seed
     )
-    epoch = next(
-        (e for e, v in enumerate(run["history"]["val_accuracy"], 1) if v >= TARGET_ACCURACY),
-        None,
-    )
+    epoch = first_reaching(run["history"]["val_accuracy"], TARGET_ACCURACY)
     steps_per_epoch = int(data.train.cardinality())
     return {
         **run,
@@ -89,15 +86,10 @@ def train_variant(experiment, batch_norm, learning_rate, seed):
 
 
 def run(experiment):
-    grid = [(bn, lr) for bn in (False, True) for lr in LEARNING_RATES]
-    experiment.plan(grid)
-    runs = {
-        variant_name(bn, lr): experiment.run_seeds(
-            variant_name(bn, lr),
-            lambda seed, bn=bn, lr=lr: train_variant(experiment, bn, lr, seed),
-        )
-        for bn, lr in grid
-    }
+    runs = experiment.run_variants(
+        {variant_name(bn, lr): (bn, lr) for bn in (False, True) for lr in LEARNING_RATES},
+        lambda spec, seed: train_variant(experiment, *spec, seed),
+    )
     for batch_norm in (False, True):
         plot_curves(
             {
@@ -159,15 +151,12 @@ def conclude(experiment, runs):
         f"At learning rate {BASE_LEARNING_RATE:g}, steps to {TARGET_ACCURACY:.0%} validation "
         f"accuracy: {describe(True)} with batch normalization, {describe(False)} without "
         f"({step_ratio:.1f}x). Highest learning rate that reached the target, per seed: "
-        f"{highest[True]} with, {highest[False]} without ({rate_ratio:.2g}x). Parts: "
-        + "; ".join(f"{part}: {verdict}" for part, verdict in parts.items())
-        + "."
+        f"{highest[True]} with, {highest[False]} without ({rate_ratio:.2g}x)."
     )
-    return experiment.conclude(
-        combine(parts.values()),
+    return experiment.conclude_from_parts(
+        parts,
         evidence,
         measurements={
-            "parts": parts,
             "target_accuracy": TARGET_ACCURACY,
             "steps_ratio": step_ratio,
             "learning_rate_ratio": rate_ratio,

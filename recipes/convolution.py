@@ -31,7 +31,6 @@ import numpy as np
 from cookbook.models import small_convnet
 from cookbook.plots import plot_feature_maps
 from cookbook.statistics import at_most
-from cookbook.statistics import combine
 from cookbook.statistics import compare
 from cookbook.statistics import summarize
 
@@ -122,13 +121,7 @@ def draw_feature_maps(experiment, model, data):
 
 
 def run(experiment):
-    experiment.plan(VARIANTS)
-    runs = {
-        variant: experiment.run_seeds(
-            variant, lambda seed, variant=variant: train_variant(experiment, variant, seed)
-        )
-        for variant in VARIANTS
-    }
+    runs = experiment.run_variants(VARIANTS, lambda variant, seed: train_variant(experiment, variant, seed))
     return conclude(experiment, runs)
 
 
@@ -156,14 +149,10 @@ def conclude(experiment, runs):
             for name in runs
         )
         + f" (the large MLP has {parameters['mlp_large'] / parameters['cnn']:.0f}x the "
-        "ConvNet's weights). Parts: "
-        + "; ".join(f"{part}: {verdict}" for part, verdict in parts.items())
-        + "."
+        "ConvNet's weights)."
     )
-    return experiment.conclude(
-        combine(parts.values()),
-        evidence,
-        measurements={"parts": parts, "parameters": parameters, "test_accuracy": accuracy},
+    return experiment.conclude_from_parts(
+        parts, evidence, measurements={"parameters": parameters, "test_accuracy": accuracy},
     )
 
 

@@ -28,10 +28,10 @@ import sys
 
 import keras
 
+from cookbook.experiment import histories
 from cookbook.layers import Dropout
 from cookbook.plots import plot_curves
 from cookbook.statistics import at_most
-from cookbook.statistics import combine
 from cookbook.statistics import compare
 from cookbook.statistics import summarize
 
@@ -97,22 +97,19 @@ def train_rate(experiment, rate, seed):
 
 
 def run(experiment):
-    experiment.plan(RATES)
-    runs = {
-        variant_name(rate): experiment.run_seeds(
-            variant_name(rate), lambda seed, rate=rate: train_rate(experiment, rate, seed)
-        )
-        for rate in RATES
-    }
+    runs = experiment.run_variants(
+        {variant_name(rate): rate for rate in RATES},
+        lambda rate, seed: train_rate(experiment, rate, seed),
+    )
     plot_curves(
-        {name: [r["history"]["val_loss"] for r in records] for name, records in runs.items()},
+        histories(runs, "val_loss"),
         experiment.plot_path("validation_loss"),
         ylabel="validation loss",
         title="Validation loss: without dropout it turns up as the network memorizes",
         log_y=True,
     )
     plot_curves(
-        {name: [r["history"]["loss"] for r in records] for name, records in runs.items()},
+        histories(runs, "loss"),
         experiment.plot_path("training_loss"),
         ylabel="training loss",
         title="Training loss",
@@ -150,13 +147,10 @@ def conclude(experiment, runs):
             f"{name} {t['gap']['mean']:.3f} / {t['test_accuracy']['mean']:.3f}"
             for name, t in table.items()
         )
-        + f" (means over {len(experiment.seeds)} seeds). Parts, rate {JUDGED_RATE:g} against none: "
-        + "; ".join(f"{part}: {verdict}" for part, verdict in parts.items())
-        + "."
+        + f" (means over {len(experiment.seeds)} seeds; the parts weigh rate {JUDGED_RATE:g} "
+        "against none)."
     )
-    return experiment.conclude(
-        combine(parts.values()), evidence, measurements={"parts": parts, "by_rate": table}
-    )
+    return experiment.conclude_from_parts(parts, evidence, measurements={"by_rate": table})
 
 
 """

@@ -29,10 +29,10 @@ import sys
 import numpy as np
 
 from cookbook import optimizers
+from cookbook.experiment import histories
 from cookbook.models import small_convnet
 from cookbook.plots import plot_curves
 from cookbook.statistics import at_most
-from cookbook.statistics import combine
 from cookbook.statistics import compare
 from cookbook.statistics import summarize
 
@@ -85,19 +85,13 @@ def train_at(experiment, variant, seed):
 
 
 def run(experiment):
-    experiment.plan(BATCH_SIZES)
-    runs = {
-        variant: experiment.run_seeds(
-            variant, lambda seed, variant=variant: train_at(experiment, variant, seed)
-        )
-        for variant in BATCH_SIZES
-    }
+    runs = experiment.run_variants(BATCH_SIZES, lambda variant, seed: train_at(experiment, variant, seed))
     draw_plots(experiment, runs)
     return conclude(experiment, runs)
 
 
 def draw_plots(experiment, runs):
-    losses = {name: [r["history"]["loss"] for r in records] for name, records in runs.items()}
+    losses = histories(runs, "loss")
     plot_curves(
         losses, experiment.plot_path("loss_by_epoch"), ylabel="training loss", log_y=True,
         title="Training loss against epochs (equal compute)",
@@ -154,15 +148,12 @@ def conclude(experiment, runs):
         + ", ".join(
             f"{name} {stats['mean']:.3f} ± {stats['std']:.3f}" for name, stats in accuracy.items()
         )
-        + ". Parts: "
-        + "; ".join(f"{part}: {verdict}" for part, verdict in parts.items())
         + "."
     )
-    return experiment.conclude(
-        combine(parts.values()),
+    return experiment.conclude_from_parts(
+        parts,
         evidence,
         measurements={
-            "parts": parts,
             "full_batch_to_minibatch_cost_ratio": cost_ratio,
             "seconds_per_update": {name: summarize(v) for name, v in cost.items()},
             "test_accuracy": accuracy,

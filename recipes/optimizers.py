@@ -37,12 +37,13 @@ import sys
 
 
 from cookbook import optimizers
+from cookbook.experiment import histories
 from cookbook.models import small_convnet
 from cookbook.plots import plot_curves
 from cookbook.plots import plot_paths
 from cookbook.statistics import at_most
-from cookbook.statistics import combine
 from cookbook.statistics import compare
+from cookbook.statistics import first_reaching
 from cookbook.statistics import summarize
 from cookbook.surfaces import SURFACES
 from cookbook.surfaces import descend
@@ -70,7 +71,7 @@ SURFACE_OPTIMIZERS = {
     "rosenbrock": {
         "gradient_descent": lambda: optimizers.GradientDescent(1e-3),
         "momentum": lambda: optimizers.Momentum(1e-3, momentum=0.9),
-        "adagrad": lambda: optimizers.AdaGrad(0.5),
+        "adagrad": lambda: optimizers.AdaGrad(0.1),
         "rmsprop": lambda: optimizers.RMSProp(0.01),
         "adam": lambda: optimizers.Adam(0.05),
     },
@@ -88,11 +89,6 @@ SURFACE_OPTIMIZERS = {
 """
 
 
-def first_epoch_reaching(values, target):
-    """1-based epoch at which `values` first reaches `target`, or None."""
-    return next((epoch for epoch, value in enumerate(values, 1) if value >= target), None)
-
-
 def train_with(experiment, name, seed):
     data = experiment.load_data(seed)
     model = small_convnet(data.facts.input_shape, data.facts.num_classes)
@@ -101,7 +97,7 @@ def train_with(experiment, name, seed):
     test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
     return {
         **run,
-        "epochs_to_target": first_epoch_reaching(run["history"]["val_accuracy"], TARGET_ACCURACY),
+        "epochs_to_target": first_reaching(run["history"]["val_accuracy"], TARGET_ACCURACY),
         "final_val_accuracy": run["history"]["val_accuracy"][-1],
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
@@ -130,11 +126,7 @@ def trace_surfaces():
 
 
 def run(experiment):
-    experiment.plan(OPTIMIZERS)
-    runs = {
-        name: experiment.run_seeds(name, lambda seed, name=name: train_with(experiment, name, seed))
-        for name in OPTIMIZERS
-    }
+    runs = experiment.run_variants(OPTIMIZERS, lambda name, seed: train_with(experiment, name, seed))
     paths = trace_surfaces()
     draw_plots(experiment, runs, paths)
     return conclude(experiment, runs, paths)
@@ -142,14 +134,14 @@ def run(experiment):
 
 def draw_plots(experiment, runs, paths):
     plot_curves(
-        {name: [r["history"]["val_accuracy"] for r in records] for name, records in runs.items()},
+        histories(runs, "val_accuracy"),
         experiment.plot_path("validation_accuracy"),
         ylabel="validation accuracy",
         title=f"Validation accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
         hline=TARGET_ACCURACY,
     )
     plot_curves(
-        {name: [r["history"]["loss"] for r in records] for name, records in runs.items()},
+        histories(runs, "loss"),
         experiment.plot_path("training_loss"),
         ylabel="training loss",
         title="Training loss",
@@ -160,6 +152,7 @@ def draw_plots(experiment, runs, paths):
             f"{surface} ({SURFACE_STEPS} steps)": {
                 "grid": evaluate_grid(SURFACES[surface]["function"], SURFACES[surface]["extent"]),
                 "paths": surface_paths,
+                "minima": SURFACES[surface]["minima"],
             }
             for surface, surface_paths in paths.items()
         },
@@ -206,15 +199,12 @@ def conclude(experiment, runs, paths):
         + ", ".join(describe(name) for name in OPTIMIZERS)
         + "; final test accuracy "
         + ", ".join(f"{name} {test[name]['mean']:.3f}" for name in OPTIMIZERS)
-        + ". Parts: "
-        + "; ".join(f"{part}: {verdict}" for part, verdict in parts.items())
         + "."
     )
-    return experiment.conclude(
-        combine(parts.values()),
+    return experiment.conclude_from_parts(
+        parts,
         evidence,
         measurements={
-            "parts": parts,
             "target_accuracy": TARGET_ACCURACY,
             "epochs_to_target": {name: summarize(v) for name, v in epochs.items()},
             "test_accuracy": test,

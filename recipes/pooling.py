@@ -25,6 +25,7 @@ downsampling. This recipe trains the four versions of one network and counts wha
 
 import sys
 
+from cookbook.experiment import histories
 from cookbook.images import sample_photo
 from cookbook.layers import AveragePooling2D
 from cookbook.layers import MaxPooling2D
@@ -35,7 +36,6 @@ from cookbook.plots import plot_images
 from cookbook.statistics import HOLDS
 from cookbook.statistics import DOES_NOT_HOLD
 from cookbook.statistics import at_most
-from cookbook.statistics import combine
 from cookbook.statistics import compare
 from cookbook.statistics import summarize
 
@@ -105,16 +105,10 @@ def pool_photo(experiment):
 
 
 def run(experiment):
-    experiment.plan(VARIANTS)
-    runs = {
-        variant: experiment.run_seeds(
-            variant, lambda seed, variant=variant: train_variant(experiment, variant, seed)
-        )
-        for variant in VARIANTS
-    }
+    runs = experiment.run_variants(VARIANTS, lambda variant, seed: train_variant(experiment, variant, seed))
     photo = pool_photo(experiment)
     plot_curves(
-        {name: [r["history"]["val_accuracy"] for r in records] for name, records in runs.items()},
+        histories(runs, "val_accuracy"),
         experiment.plot_path("validation_accuracy"),
         ylabel="validation accuracy",
         title="Validation accuracy",
@@ -150,15 +144,12 @@ def conclude(experiment, runs, photo):
         + ". FLOPs per image: "
         + ", ".join(f"{n} {flops[n] / 1e3:.0f}k" for n in flops)
         + f" (max pooling needs {flops['no_downsampling'] / flops['max_pooling']:.1f}x fewer "
-        "than no downsampling). Parts: "
-        + "; ".join(f"{part}: {verdict}" for part, verdict in parts.items())
-        + "."
+        "than no downsampling)."
     )
-    return experiment.conclude(
-        combine(parts.values()),
+    return experiment.conclude_from_parts(
+        parts,
         evidence,
         measurements={
-            "parts": parts,
             "test_accuracy": accuracy,
             "flops": flops,
             "parameters": parameters,

@@ -39,11 +39,12 @@ import numpy as np
 from cookbook.callbacks import GradientNorms
 from cookbook.callbacks import kernel_gradient_norms
 from cookbook.callbacks import weight_layers
+from cookbook.experiment import histories
 from cookbook.models import plain_convnet
 from cookbook.plots import plot_curves
 from cookbook.plots import plot_layer_profiles
-from cookbook.statistics import combine
 from cookbook.statistics import compare
+from cookbook.statistics import first_reaching
 from cookbook.statistics import summarize
 
 CLAIM = "ReLU trains faster than sigmoid and tanh and avoids the vanishing gradient."
@@ -85,14 +86,6 @@ over each epoch, as in AlexNet's figure.
 """
 
 
-def first_epoch_reaching(values, target):
-    """1-based epoch at which `values` first reaches `target`, or None."""
-    for epoch, value in enumerate(values, start=1):
-        if value >= target:
-            return epoch
-    return None
-
-
 def train_activation(experiment, activation, seed):
     data = experiment.load_data(seed)
     model = build_model(data.facts, activation)
@@ -105,7 +98,7 @@ def train_activation(experiment, activation, seed):
     test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
 
     history = run["history"]
-    epochs_to_target = first_epoch_reaching(history["accuracy"], TARGET_ACCURACY)
+    epochs_to_target = first_reaching(history["accuracy"], TARGET_ACCURACY)
     seconds_to_target = (
         float(np.sum(history["epoch_seconds"][:epochs_to_target])) if epochs_to_target else None
     )
@@ -129,15 +122,9 @@ def train_activation(experiment, activation, seed):
 
 
 def run(experiment):
-    experiment.plan(ACTIVATIONS)
-    runs = {
-        activation: experiment.run_seeds(
-            activation, lambda seed, activation=activation: train_activation(
-                experiment, activation, seed
-            )
-        )
-        for activation in ACTIVATIONS
-    }
+    runs = experiment.run_variants(
+        ACTIVATIONS, lambda activation, seed: train_activation(experiment, activation, seed)
+    )
     draw_plots(experiment, runs)
     return conclude(experiment, runs)
 
@@ -151,14 +138,14 @@ Training curves, and gradient norms per layer at initialization and after traini
 
 def draw_plots(experiment, runs):
     plot_curves(
-        {name: [r["history"]["accuracy"] for r in records] for name, records in runs.items()},
+        histories(runs, "accuracy"),
         experiment.plot_path("training_accuracy"),
         ylabel="training accuracy",
         title=f"Training accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
         hline=TARGET_ACCURACY,
     )
     plot_curves(
-        {name: [r["history"]["loss"] for r in records] for name, records in runs.items()},
+        histories(runs, "loss"),
         experiment.plot_path("training_loss"),
         ylabel="training loss",
         title="Training loss",
@@ -166,7 +153,7 @@ def draw_plots(experiment, runs):
     layers = runs[ACTIVATIONS[0]][0]["layers"]
     first_layer = f"grad_norm/{layers[0]}"
     plot_curves(
-        {name: [r["history"][first_layer] for r in records] for name, records in runs.items()},
+        histories(runs, first_layer),
         experiment.plot_path("first_layer_gradient"),
         ylabel=f"gradient norm of {layers[0]}",
         title="Gradient reaching the first layer, after each epoch",
@@ -243,13 +230,12 @@ def conclude(experiment, runs):
         f"{bound['sigmoid']}{speedups['sigmoid']:.2f}x as fast as sigmoid. At initialization "
         f"the first layer's gradient was 10^{gradient['sigmoid']:.1f} of the output layer's "
         f"with sigmoid, 10^{gradient['tanh']:.1f} with tanh and 10^{gradient['relu']:.1f} "
-        f"with ReLU. Parts: " + "; ".join(f"{part}: {v}" for part, v in parts.items()) + "."
+        "with ReLU."
     )
-    return experiment.conclude(
-        combine(parts.values()),
+    return experiment.conclude_from_parts(
+        parts,
         evidence,
         measurements={
-            "parts": parts,
             "speedup_vs_tanh": speedups["tanh"],
             "speedup_vs_sigmoid": speedups["sigmoid"],
             "target_accuracy": TARGET_ACCURACY,

@@ -153,3 +153,22 @@ def test_conclude_writes_the_result_and_clears_progress(tmp_path):
 def test_conclude_refuses_an_unknown_verdict(tmp_path):
     with pytest.raises(ValueError, match="verdict"):
         make_experiment(tmp_path).conclude("probably", "")
+
+
+def test_run_variants_passes_each_spec_and_keeps_names(tmp_path):
+    experiment = make_experiment(tmp_path, seeds=2)
+    runs = experiment.run_variants({"small": 1, "large": 10}, lambda size, seed: {"score": size + seed})
+    assert {name: [r["score"] for r in records] for name, records in runs.items()} == {
+        "small": [1, 2], "large": [10, 11]
+    }
+    assert experiment.run_variants(["a"], lambda name, seed: {"name": name})["a"][0]["name"] == "a"
+
+
+def test_conclude_from_parts_combines_and_lists_them(tmp_path):
+    experiment = make_experiment(tmp_path)
+    result = experiment.conclude_from_parts(
+        {"faster": HOLDS, "cheaper": "inconclusive"}, "Numbers.", measurements={"ratio": 2.0}
+    )
+    assert result["verdict"] == "inconclusive"
+    assert result["evidence"] == "Numbers. Parts: faster: holds; cheaper: inconclusive."
+    assert result["measurements"] == {"parts": {"faster": HOLDS, "cheaper": "inconclusive"}, "ratio": 2.0}

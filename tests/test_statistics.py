@@ -65,3 +65,10 @@ def test_at_most_is_non_inferiority_within_spread(value, reference, expected):
     from cookbook.statistics import at_most
 
     assert at_most(value, reference) == expected
+
+
+def test_first_reaching_counts_from_one():
+    from cookbook.statistics import first_reaching
+
+    assert first_reaching([0.2, 0.5, 0.9, 0.95], 0.9) == 3
+    assert first_reaching([0.2, 0.5], 0.9) is None
