@@ -16,6 +16,7 @@ def small_convnet(
     activation="relu",
     downsampling="max",
     batch_norm=False,
+    batch_norm_momentum=0.99,
     dropout=0.0,
     name="small_convnet",
 ):
@@ -26,8 +27,11 @@ def small_convnet(
     `"max"` or `"average"` 2x2 pooling, `"strided"` (the convolution itself
     moves 2 cells at a time, the "all convolutional net"), or `None` (keep the
     resolution). Blocks stop downsampling once the map is 1x1, so 8x8 inputs
-    work with any number of blocks. Pooling, batch normalization and dropout
-    are the explicit layers of `cookbook.layers`.
+    work with any number of blocks. With `batch_norm`, the hidden dense layer's
+    outputs are normalized too, so every layer gets normalized inputs (as in
+    Ioffe & Szegedy); `batch_norm_momentum` is the moving averages' decay.
+    Pooling, batch normalization and dropout are the explicit layers of
+    `cookbook.layers`.
     """
     if downsampling not in DOWNSAMPLING:
         raise ValueError(f"downsampling must be one of {DOWNSAMPLING}, got {downsampling!r}.")
@@ -40,13 +44,16 @@ def small_convnet(
             width, 3, strides=stride, padding="same", use_bias=not batch_norm, name=f"conv_{index}"
         )(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"batch_norm_{index}")(x)
+            x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"batch_norm_{index}")(x)
         x = keras.layers.Activation(activation, name=f"{activation}_{index}")(x)
         if downsampling in ("max", "average") and can_halve:
             pool = layers.MaxPooling2D if downsampling == "max" else layers.AveragePooling2D
             x = pool(2, name=f"{downsampling}_pool_{index}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(dense_units, activation=activation, name="dense_1")(x)
+    x = keras.layers.Dense(dense_units, use_bias=not batch_norm, name="dense_1")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(momentum=batch_norm_momentum, name="batch_norm_dense")(x)
+    x = keras.layers.Activation(activation, name=f"{activation}_dense")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
