@@ -86,8 +86,9 @@ def compiled(model, dataset):
 @click.option("--repeats", type=click.IntRange(min=1), default=7, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--examples", type=click.IntRange(min=1), default=1024, show_default=True)
+@click.option("--only", multiple=True, type=click.Choice(list(PAIRS)), help="Just these layers.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the numbers here.")
-def main(repeats, batch_size, examples, json_path):
+def main(repeats, batch_size, examples, only, json_path):
     """Median step time, explicit layer / Keras built-in."""
     rng = np.random.default_rng(0)
     images = rng.random((examples, 32, 32, 3), dtype=np.float32)
@@ -96,6 +97,7 @@ def main(repeats, batch_size, examples, json_path):
     pairs = {
         name: (compiled(cnn(kind), dataset), compiled(cnn(None, pool_kind(kind)), dataset))
         for name, kind in PAIRS.items()
+        if not only or name in only
     }
     results = compare_step_times(pairs, dataset, repeats)
     print(f"32x32x3 CNN, batch {batch_size}, median of {repeats} interleaved runs")

@@ -1,7 +1,5 @@
 """Average pooling: each window becomes its mean."""
 
-import functools
-
 import keras
 import numpy as np
 from keras import ops
@@ -32,8 +30,10 @@ class AveragePooling2D(BasePooling2D):
     def _pad_value(self):
         return 0.0
 
-    def _combine(self, windows, inputs):
-        total = functools.reduce(ops.add, windows)
+    def _combine(self, a, b):
+        return ops.add(a, b)
+
+    def _finish(self, total, inputs):
         return ops.divide(total, ops.cast(self._cells_per_window(inputs), total.dtype))
 
     def _cells_per_window(self, inputs):

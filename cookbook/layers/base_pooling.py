@@ -1,5 +1,6 @@
 """What max and average pooling share: arguments, output shapes, and the windows themselves."""
 
+import functools
 import math
 
 import keras
@@ -30,12 +31,14 @@ def same_padding(length, pool, stride):
 
 class BasePooling2D(keras.layers.Layer):
     """Slides a `pool_size` window over height and width with `strides`; subclasses say
-    how a window becomes one number (`_combine`).
+    how the cells of a window combine (`_combine`, pairwise) and finish (`_finish`).
 
-    The windows are taken as `pool_height * pool_width` strided slices of the
-    input, one per position inside the window, so each output cell combines the
-    same cell of every slice. Slicing keeps the backward pass a plain
-    scatter of the output gradient, which is what keeps these layers fast.
+    Non-overlapping windows (`strides == pool_size`, the common case) are cut
+    out by a reshape: each window's rows and columns become axes of their own,
+    which are unstacked and combined pairwise. Other windows are taken as
+    `pool_height * pool_width` strided slices of the input, one per position
+    in the window. Either way the backward pass stays a few cheap ops (a
+    stack, or a scatter per slice), which is what keeps these layers fast.
     """
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -60,39 +63,64 @@ class BasePooling2D(keras.layers.Layer):
     def _pad_value(self):
         raise NotImplementedError
 
-    def _combine(self, windows, inputs):
-        """`windows`: the strided slices, one per position in the window."""
+    def _combine(self, a, b):
+        """Combines two cells of a window (or two partial results)."""
         raise NotImplementedError
 
-    def _pad(self, inputs, value):
-        height_axis, width_axis = self._spatial_axes()
-        pads = [[0, 0]] * 4
-        for axis, pool, stride in zip((height_axis, width_axis), self.pool_size, self.strides):
-            pads[axis] = list(same_padding(inputs.shape[axis], pool, stride))
-        if not any(any(p) for p in pads):
-            return inputs
-        return ops.pad(inputs, pads, constant_values=value)
+    def _finish(self, combined, inputs):
+        return combined
 
-    def _windows(self, inputs):
-        height_axis, width_axis = self._spatial_axes()
-        out_height, out_width = (
+    def _output_lengths(self, inputs):
+        return [
             output_length(inputs.shape[axis], pool, stride, self.padding)
-            for axis, pool, stride in zip((height_axis, width_axis), self.pool_size, self.strides)
-        )
-        if self.padding == "same":
-            inputs = self._pad(inputs, self._pad_value())
-        (pool_h, pool_w), (stride_h, stride_w) = self.pool_size, self.strides
-        windows = []
-        for row in range(pool_h):  # Row-major, so ties resolve as in TensorFlow's pooling.
-            for column in range(pool_w):
-                index = [slice(None)] * 4
-                index[height_axis] = slice(row, row + (out_height - 1) * stride_h + 1, stride_h)
-                index[width_axis] = slice(column, column + (out_width - 1) * stride_w + 1, stride_w)
-                windows.append(inputs[tuple(index)])
-        return windows
+            for axis, pool, stride in zip(self._spatial_axes(), self.pool_size, self.strides)
+        ]
+
+    def _pad(self, inputs):
+        pads = [[0, 0]] * 4
+        for axis, pool, stride in zip(self._spatial_axes(), self.pool_size, self.strides):
+            pads[axis] = list(same_padding(inputs.shape[axis], pool, stride))
+        if not any(any(pad) for pad in pads):
+            return inputs
+        return ops.pad(inputs, pads, constant_values=self._pad_value())
 
     def call(self, inputs):
-        return self._combine(self._windows(inputs), inputs)
+        padded = self._pad(inputs) if self.padding == "same" else inputs
+        if self.strides == self.pool_size:
+            combined = self._combine_blocks(padded, self._output_lengths(inputs))
+        else:
+            combined = functools.reduce(self._combine, self._windows(padded, self._output_lengths(inputs)))
+        return self._finish(combined, inputs)
+
+    def _combine_blocks(self, inputs, output_lengths):
+        (out_h, out_w), (pool_h, pool_w) = output_lengths, self.pool_size
+        height_axis, width_axis = self._spatial_axes()
+        if (inputs.shape[height_axis], inputs.shape[width_axis]) != (out_h * pool_h, out_w * pool_w):
+            index = [slice(None)] * 4  # "valid" drops the cells no whole window covers
+            index[height_axis], index[width_axis] = slice(0, out_h * pool_h), slice(0, out_w * pool_w)
+            inputs = inputs[tuple(index)]
+        channels = inputs.shape[3] if self.data_format == "channels_last" else inputs.shape[1]
+        if self.data_format == "channels_last":
+            blocks = ops.reshape(inputs, (-1, out_h, pool_h, out_w, pool_w, channels))
+            column_axis, row_axis = 4, 2
+        else:
+            blocks = ops.reshape(inputs, (-1, channels, out_h, pool_h, out_w, pool_w))
+            column_axis, row_axis = 5, 3
+        # Columns within each row first, then rows: ties resolve in row-major order, as in
+        # TensorFlow's max pooling.
+        rows = functools.reduce(self._combine, ops.unstack(blocks, axis=column_axis))
+        return functools.reduce(self._combine, ops.unstack(rows, axis=row_axis))
+
+    def _windows(self, inputs, output_lengths):
+        height_axis, width_axis = self._spatial_axes()
+        (out_h, out_w), (pool_h, pool_w) = output_lengths, self.pool_size
+        stride_h, stride_w = self.strides
+        for row in range(pool_h):  # row-major, so ties resolve as in TensorFlow's pooling
+            for column in range(pool_w):
+                index = [slice(None)] * 4
+                index[height_axis] = slice(row, row + (out_h - 1) * stride_h + 1, stride_h)
+                index[width_axis] = slice(column, column + (out_w - 1) * stride_w + 1, stride_w)
+                yield inputs[tuple(index)]
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)

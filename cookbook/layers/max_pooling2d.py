@@ -1,7 +1,5 @@
 """Max pooling: each window becomes its largest value."""
 
-import functools
-
 import keras
 from keras import ops
 
@@ -29,5 +27,5 @@ class MaxPooling2D(BasePooling2D):
     def _pad_value(self):
         return float("-inf")
 
-    def _combine(self, windows, inputs):
-        return functools.reduce(ops.maximum, windows)
+    def _combine(self, a, b):
+        return ops.maximum(a, b)
