@@ -104,7 +104,10 @@ are smaller and respond to combinations of them.
 
 def draw_feature_maps(experiment, model, data):
     image = next(iter(data.test))[0][:1]
-    names = [layer.name for layer in model.layers if layer.name.startswith(("relu_", "max_pool_"))]
+    names = [
+        layer.name for layer in model.layers
+        if layer.name.startswith(("relu_", "max_pool_")) and len(layer.output.shape) == 4
+    ]
     probe = keras.Model(model.input, [model.get_layer(name).output for name in names])
     outputs = probe(image)
     rows = {"input": image[0].numpy()}

@@ -85,7 +85,7 @@ def train_at(experiment, variant, seed):
 
 
 def run(experiment):
-    runs = experiment.run_variants(BATCH_SIZES, lambda variant, seed: train_at(experiment, variant, seed))
+    runs = experiment.run_variants(list(BATCH_SIZES), lambda variant, seed: train_at(experiment, variant, seed))
     draw_plots(experiment, runs)
     return conclude(experiment, runs)
 

@@ -126,7 +126,7 @@ def trace_surfaces():
 
 
 def run(experiment):
-    runs = experiment.run_variants(OPTIMIZERS, lambda name, seed: train_with(experiment, name, seed))
+    runs = experiment.run_variants(list(OPTIMIZERS), lambda name, seed: train_with(experiment, name, seed))
     paths = trace_surfaces()
     draw_plots(experiment, runs, paths)
     return conclude(experiment, runs, paths)

@@ -105,7 +105,7 @@ def pool_photo(experiment):
 
 
 def run(experiment):
-    runs = experiment.run_variants(VARIANTS, lambda variant, seed: train_variant(experiment, variant, seed))
+    runs = experiment.run_variants(list(VARIANTS), lambda variant, seed: train_variant(experiment, variant, seed))
     photo = pool_photo(experiment)
     plot_curves(
         histories(runs, "val_accuracy"),
