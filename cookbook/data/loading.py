@@ -70,17 +70,17 @@ def load_dataset(
         raise CookbookError(f"batch_size must be a positive integer, got {batch_size}.")
     check_dataset(name)
     if os.path.isdir(name):
-        splits, facts = _load_folder(name, image_size or FOLDER_IMAGE_SIZE)
+        splits, description = _load_folder(name, image_size or FOLDER_IMAGE_SIZE)
     else:
-        splits, facts = _load_tfds(name, data_dir, image_size)
-    pipelines = {
-        split: _pipeline(ds, batch_size, seed if split == "train" else None)
-        for split, ds in splits.items()
-    }
-    return Dataset(**pipelines, facts=facts)
+        splits, description = _load_tfds(name, data_dir, image_size)
+    pipelines, sizes = {}, {}
+    for split, ds in splits.items():
+        pipelines[split], sizes[split] = _pipeline(ds, batch_size, seed if split == "train" else None)
+    return Dataset(**pipelines, facts=DatasetFacts(**description, split_sizes=sizes))
 
 
 def _pipeline(ds, batch_size, shuffle_seed):
+    """The batched pipeline and the split's size, counted in the pass that fills the cache."""
     # Fill the cache now, in one complete pass: an iterator that stops early (a user's
     # `next(iter(...))`) would otherwise race a later full pass into a partial cache.
     ds = ds.cache()
@@ -88,7 +88,7 @@ def _pipeline(ds, batch_size, shuffle_seed):
     if shuffle_seed is not None:
         buffer = size if 0 < size <= 100_000 else 10_000
         ds = ds.shuffle(buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size or size).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size or size).prefetch(tf.data.AUTOTUNE), size
 
 
 def _scale(image, label, image_size=None):
@@ -143,14 +143,13 @@ def _load_tfds(name, data_dir, image_size):
         )
         for split, spec in _split_specs(builder.info.splits).items()
     }
-    facts = DatasetFacts(
-        name=name,
-        input_shape=(*(resize or (height, width)), channels),
-        num_classes=label_feature.num_classes,
-        class_names=tuple(label_feature.names),
-        split_sizes={split: _count(ds) for split, ds in splits.items()},
-    )
-    return splits, facts
+    description = {
+        "name": name,
+        "input_shape": (*(resize or (height, width)), channels),
+        "num_classes": label_feature.num_classes,
+        "class_names": tuple(label_feature.names),
+    }
+    return splits, description
 
 
 def _image_classification_keys(builder):
@@ -178,11 +177,6 @@ def _split_specs(available):
     if "validation" in available:
         return {"train": "train[:90%]", "validation": "validation", "test": "train[90%:]"}
     return {"train": "train[:80%]", "validation": "train[80%:90%]", "test": "train[90%:]"}
-
-
-def _count(ds):
-    size = int(ds.cardinality())
-    return size if size >= 0 else int(ds.reduce(0, lambda count, _: count + 1))
 
 
 def _require_download_host(name, data_dir):
@@ -251,11 +245,10 @@ def _load_folder(root, image_size):
         split: tf.data.Dataset.from_tensor_slices((images[index], labels[index])).map(_scale)
         for split, index in (("train", train), ("validation", validation), ("test", test))
     }
-    facts = DatasetFacts(
-        name=os.path.basename(os.path.normpath(root)),
-        input_shape=tuple(images.shape[1:]),
-        num_classes=len(class_names),
-        class_names=class_names,
-        split_sizes={"train": len(train), "validation": len(validation), "test": len(test)},
-    )
-    return splits, facts
+    description = {
+        "name": os.path.basename(os.path.normpath(root)),
+        "input_shape": tuple(images.shape[1:]),
+        "num_classes": len(class_names),
+        "class_names": class_names,
+    }
+    return splits, description
