@@ -55,7 +55,8 @@ def googlenet_parameters(channels, modules, width, large):
 
 
 def train_one_step(model, shape):
-    model.compile("adam", "sparse_categorical_crossentropy")
+    # Eagerly: tracing a 60-layer graph takes far longer than the one step it would run.
+    model.compile("adam", "sparse_categorical_crossentropy", run_eagerly=True)
     x = np.random.default_rng(0).random((2, *shape), dtype="float32")
     before = [w.copy() for w in model.get_weights()]
     loss = model.train_on_batch(x, np.array([0, 1]))
