@@ -123,3 +123,23 @@ def plot_feature_maps(rows, path, *, columns=8, title=None):
     if title:
         figure.suptitle(title)
     return _save(figure, path)
+
+
+def plot_tradeoffs(points, path, *, xlabels, ylabel, title=None):
+    """One panel per cost (parameters, FLOPs...), each variant a labelled point with error bars.
+
+    `points` maps a variant to `{"costs": {xlabel: value}, "mean": y, "std": spread}`;
+    the cost axes are log, since architectures differ by orders of magnitude.
+    """
+    figure, all_axes = plt.subplots(1, len(xlabels), figsize=(5.4 * len(xlabels), 4.2), squeeze=False)
+    for axes, xlabel in zip(all_axes[0], xlabels):
+        for name, point in points.items():
+            x = point["costs"][xlabel]
+            axes.errorbar(x, point["mean"], yerr=point["std"], marker="o", capsize=3, label=name)
+            axes.annotate(name, (x, point["mean"]), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        axes.set_xscale("log")
+        axes.set(xlabel=xlabel, ylabel=ylabel)
+        axes.grid(alpha=0.3)
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path)

@@ -72,9 +72,9 @@ def train_variant(experiment, batch_norm, learning_rate, seed):
         "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    run = experiment.fit(
-        model, data, variant=variant_name(batch_norm, learning_rate), seed=seed
-    )
+    variant = variant_name(batch_norm, learning_rate)
+    model = experiment.reuse_traced(model, variant)
+    run = experiment.fit(model, data, variant=variant, seed=seed)
     epoch = first_reaching(run["history"]["val_accuracy"], TARGET_ACCURACY)
     steps_per_epoch = int(data.train.cardinality())
     return {

@@ -82,6 +82,7 @@ def train_variant(experiment, variant, seed):
     data = experiment.load_data(seed)
     model = build(variant, data.facts)
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = experiment.reuse_traced(model, variant)
     run = experiment.fit(model, data, variant=variant, seed=seed)
     record = {
         **run,

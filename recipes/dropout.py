@@ -79,6 +79,7 @@ def variant_name(rate):
 def train_rate(experiment, rate, seed):
     data = experiment.load_data(seed)
     model = build_mlp(data.facts, rate)
+    model = experiment.reuse_traced(model, variant_name(rate))
     run = experiment.fit(model, data, variant=variant_name(rate), seed=seed)
     train_accuracy = model.evaluate(data.train, verbose=0)[1]
     validation_accuracy = model.evaluate(data.validation, verbose=0)[1]

@@ -63,6 +63,7 @@ def train_at(experiment, variant, seed):
         "sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    model = experiment.reuse_traced(model, variant)
     run = experiment.fit(model, data, variant=variant, seed=seed)
     test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
     # The first epoch includes tracing and compiling: leave it out of the cost per update.

@@ -93,6 +93,7 @@ def train_with(experiment, name, seed):
     data = experiment.load_data(seed)
     model = small_convnet(data.facts.input_shape, data.facts.num_classes)
     model.compile(OPTIMIZERS[name](), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = experiment.reuse_traced(model, name)
     run = experiment.fit(model, data, variant=name, seed=seed)
     test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
     return {

@@ -65,6 +65,7 @@ def train_variant(experiment, variant, seed):
         data.facts.input_shape, data.facts.num_classes, downsampling=VARIANTS[variant]
     )
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = experiment.reuse_traced(model, variant)
     run = experiment.fit(model, data, variant=variant, seed=seed)
     test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
     return {

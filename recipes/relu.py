@@ -88,7 +88,7 @@ over each epoch, as in AlexNet's figure.
 
 def train_activation(experiment, activation, seed):
     data = experiment.load_data(seed)
-    model = build_model(data.facts, activation)
+    model = experiment.reuse_traced(build_model(data.facts, activation), activation)
     images, labels = next(iter(data.validation.unbatch().batch(PROBE_EXAMPLES)))
     initial_norms = kernel_gradient_norms(model, images, labels)
 

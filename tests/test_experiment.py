@@ -172,3 +172,46 @@ def test_conclude_from_parts_combines_and_lists_them(tmp_path):
     assert result["verdict"] == "inconclusive"
     assert result["evidence"] == "Numbers. Parts: faster: holds; cheaper: inconclusive."
     assert result["measurements"] == {"parts": {"faster": HOLDS, "cheaper": "inconclusive"}, "ratio": 2.0}
+
+
+def dropout_model():
+    from cookbook.layers import Dropout
+
+    model = keras.Sequential(
+        [
+            keras.Input((4, 4, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(8, activation="relu"),
+            Dropout(0.5),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_reuse_traced_matches_a_fresh_model_seed_for_seed(tmp_path):
+    experiment = Experiment("tiny", "c", RunConfig(out=str(tmp_path), verbose=0), DEFAULTS)
+
+    def train(seed, reuse):
+        keras.utils.set_random_seed(seed)
+        model = dropout_model()
+        if reuse:
+            model = experiment.reuse_traced(model, "dropout")
+        model.fit(tiny_data().train, epochs=3, verbose=0)
+        return model, [w.copy() for w in model.get_weights()]
+
+    fresh = {seed: train(seed, reuse=False)[1] for seed in (1, 2)}
+    first, first_weights = train(1, reuse=True)
+    second, second_weights = train(2, reuse=True)  # the seed-1 model, given seed 2's start
+    assert second is first
+    for expected, actual in zip(fresh[1] + fresh[2], first_weights + second_weights):
+        np.testing.assert_array_equal(actual, expected)
+    assert int(second.optimizer.iterations.numpy()) == 3 * 4  # counted from zero again
+
+
+def test_reuse_traced_refuses_a_different_architecture(tmp_path):
+    experiment = Experiment("tiny", "c", RunConfig(out=str(tmp_path), verbose=0), DEFAULTS)
+    experiment.reuse_traced(dropout_model(), "model")
+    with pytest.raises(ValueError, match="differs"):
+        experiment.reuse_traced(tiny_model(), "model")

@@ -48,6 +48,11 @@ class Dataset:
     test: tf.data.Dataset
     facts: DatasetFacts
 
+    def arrays(self, split):
+        """A split as NumPy `(images, labels)`, in its stored order, for scikit-learn."""
+        images, labels = zip(*getattr(self, split).unbatch().as_numpy_iterator())
+        return np.stack(images), np.array(labels)
+
 
 def load_dataset(
     name=DEFAULT_DATASET, *, batch_size=32, seed=0, data_dir=None, image_size=None

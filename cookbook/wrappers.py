@@ -1,0 +1,68 @@
+"""Keras models as scikit-learn classifiers, so its ensemble meta-estimators can combine them.
+
+`keras.wrappers.SKLearnClassifier` (Keras 3.15) nearly does this, but four gaps break
+scikit-learn's ensembles; `SKLearnClassifier` here is a thin subclass that closes them:
+
+1. `clone` dropped `fit_kwargs`, so every member a meta-estimator cloned trained with
+   Keras's defaults (one epoch); here clones keep them (and `random_state`).
+2. `fit` updated `fit_kwargs` in place with its own keyword arguments, so one call's
+   arguments leaked into the next; here they are merged into a copy.
+3. There was no `predict_proba`, which bagging's soft vote, stacking's
+   `stack_method="predict_proba"` and AdaBoost's `predict_proba` need; here it returns
+   the model's class probabilities, columns in the order of `classes_`.
+4. `fit` took no `sample_weight`, so AdaBoost refused the wrapper and bagging resampled
+   rows instead of weighting them; here weights reach `model.fit`, rescaled to mean 1 so
+   the loss keeps its scale (AdaBoost passes weights that sum to 1).
+
+`random_state` (an int, or None to leave the seeds alone) seeds the member before it is
+built, so members of one ensemble start from different weights, reproducibly; the
+meta-estimators fill it in for each member from their own `random_state`.
+"""
+
+import keras
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import validate_data
+
+from keras.wrappers import SKLearnClassifier as KerasSKLearnClassifier
+
+
+class SKLearnClassifier(KerasSKLearnClassifier):
+    """`keras.wrappers.SKLearnClassifier` with the four fixes listed in this module's docstring.
+
+    `model` is a callable `model(X, y, **model_kwargs)` returning a compiled Keras model
+    whose outputs are class probabilities (the targets arrive one-hot encoded).
+    """
+
+    def __init__(self, model, warm_start=False, model_kwargs=None, fit_kwargs=None, random_state=None):
+        super().__init__(model, warm_start=warm_start, model_kwargs=model_kwargs, fit_kwargs=fit_kwargs)
+        self.random_state = random_state
+
+    def __sklearn_clone__(self):
+        return type(self)(**{**self.get_params(deep=False), "fit_kwargs": dict(self.fit_kwargs or {})})
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        if self.random_state is not None:
+            keras.utils.set_random_seed(int(self.random_state) % 2**31)
+        fit_kwargs = {**(self.fit_kwargs or {}), **kwargs}
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype="float64")
+            fit_kwargs["sample_weight"] = sample_weight * len(sample_weight) / sample_weight.sum()
+        original = self.fit_kwargs
+        try:
+            self.fit_kwargs = fit_kwargs  # the parent reads (and updates) this dict
+            return super().fit(X, y)
+        finally:
+            self.fit_kwargs = original
+
+    def decision_function(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return self.model_.predict(X, verbose=0)  # members predict often: no progress bars
+
+    def predict_proba(self, X):
+        probabilities = np.asarray(self.decision_function(X), dtype="float64")
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
