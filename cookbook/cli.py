@@ -81,6 +81,33 @@ def run_options(function):
             "--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True,
             help="Results go to OUT/RECIPE/ (result.json, plots, history).",
         ),
+        click.option(
+            "--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True,
+            help="auto: a GPU when TensorFlow sees one, else the CPU; gpu without one is an error.",
+        ),
+        click.option(
+            "--strategy", type=click.Choice(["none", "mirrored", "multiworker"]), default="none",
+            show_default=True,
+            help="tf.distribute strategy: mirrored = every local GPU (or CPU device) in sync; "
+            "multiworker = several machines, from TF_CONFIG or --workers/--worker-index.",
+        ),
+        click.option(
+            "--workers", metavar="HOST:PORT,...",
+            help="--strategy multiworker: every worker's address, the same list on each worker.",
+        ),
+        click.option(
+            "--worker-index", type=click.IntRange(min=0),
+            help="--strategy multiworker: this worker's position in --workers (0 is the chief, "
+            "the only one that writes results).",
+        ),
+        click.option(
+            "--mixed-precision", is_flag=True,
+            help="Compute in float16 on GPUs, bfloat16 on CPUs; weights stay float32.",
+        ),
+        click.option(
+            "--jit/--no-jit", default=None,
+            help="Compile steps with XLA [default: Keras's choice, on for GPUs]; not with --strategy.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -137,13 +164,19 @@ def run_recipes(names_or_modules, options):
     return results
 
 
+SCALE_OPTIONS = ("device", "strategy", "workers", "worker_index", "mixed_precision", "jit")
+
+
 def make_config(options):
     from cookbook.data.loading import check_dataset
     from cookbook.experiment import RunConfig
+    from cookbook.scaling import ScaleOptions
 
+    options = dict(options)
+    scale = ScaleOptions(**{name: options.pop(name) for name in SCALE_OPTIONS})
     check_dataset(options["dataset"])
     ensure_writable(options["out"])
-    return RunConfig(**options)
+    return RunConfig(**options, scale=scale)
 
 
 def ensure_writable(folder):
@@ -204,6 +237,7 @@ def copy(name, dest, force):
 )
 def info(data_dir):
     """Versions, devices, and the datasets that work offline here."""
+    from cookbook import scaling
     from cookbook.data.loading import prepared_tfds_datasets
     from cookbook.results import environment
 
@@ -215,6 +249,8 @@ def info(data_dir):
     gpus = [d["name"] for d in env["devices"] if d["type"] == "GPU"]
     click.echo(f"{'devices:':<21}{', '.join(d['name'] for d in env['devices'])}")
     click.echo(f"{'gpu:':<21}{', '.join(gpus) if gpus else 'none (training runs on the CPU)'}")
+    for key, value in scaling.available().items():
+        click.echo(f"{key + ':':<21}{value}")
     prepared = prepared_tfds_datasets(data_dir)
     click.echo(f"{'offline datasets:':<21}digits (embedded)" + "".join(f", {n}" for n in prepared))
 

@@ -13,6 +13,7 @@ import json
 import math
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from cookbook.results import environment
 from cookbook.results import read_json
 from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
+from cookbook.scaling import ScaleOptions
+from cookbook.training_loop import StrategyLoop
 
 SETTINGS = ("epochs", "batch_size", "seeds")
 RUN_BATCH_SIZE = object()  # "the run's batch size", told apart from None (full batch)
@@ -46,6 +49,7 @@ class RunConfig:
     quick: bool = False
     out: str = "results"
     verbose: int | str = "auto"  # Keras fit verbosity; "auto": a progress bar on a terminal.
+    scale: ScaleOptions = ScaleOptions()  # device, strategy, mixed precision, XLA
 
     def __post_init__(self):
         for name in SETTINGS:
@@ -63,10 +67,11 @@ def seed_everything(seed):
 class Experiment:
     """One run of one recipe: resolved settings, trained variants and the result file."""
 
-    def __init__(self, recipe, claim, config, defaults, quick=None):
+    def __init__(self, recipe, claim, config, defaults, quick=None, scale=None):
         self.recipe = recipe
         self.claim = claim
         self.config = config
+        self.scale = scale  # a `cookbook.scaling.Scale`; None: Keras's defaults, one process
         resolved = {**defaults, **((quick or {}) if config.quick else {})}
         resolved.update(
             {name: getattr(config, name) for name in SETTINGS if getattr(config, name)}
@@ -75,7 +80,10 @@ class Experiment:
         self.epochs = resolved["epochs"]
         self.batch_size = resolved["batch_size"]
         self.seeds = [config.seed + offset for offset in range(resolved["seeds"])]
-        self.out_dir = Path(config.out) / recipe
+        out = config.out
+        if scale is not None and not scale.is_chief:
+            out = tempfile.mkdtemp(prefix="cookbook-worker-")  # only the chief writes to --out
+        self.out_dir = Path(out) / recipe
         self.history_dir = self.out_dir / "history"
         self.variants = {}
         self.plots = []
@@ -185,21 +193,28 @@ class Experiment:
         if not backup_dir.exists() and history_path.exists():
             history_path.unlink()  # Left by an earlier, completed run: start its history anew.
         history_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.config.scale.jit is not None:
+            model.jit_compile = self.config.scale.jit
+        standard = [
+            *callbacks,
+            EpochSeconds(),
+            keras.callbacks.TerminateOnNaN(),
+            keras.callbacks.CSVLogger(str(history_path), append=True),
+        ]
         started = time.perf_counter()
-        model.fit(
-            data.train,
-            validation_data=data.validation,
-            epochs=epochs,
-            shuffle=False,  # The training split shuffles itself, by the run's seed.
-            verbose=self.verbose,
-            callbacks=[
-                *callbacks,
-                EpochSeconds(),
-                keras.callbacks.TerminateOnNaN(),
-                keras.callbacks.CSVLogger(str(history_path), append=True),
-                keras.callbacks.BackupAndRestore(str(backup_dir)),
-            ],
-        )
+        if self._uses_strategy_loop:
+            self._strategy_loop(model).fit(
+                data.train, data.validation, epochs=epochs, callbacks=standard, checkpoint_dir=backup_dir
+            )
+        else:
+            model.fit(
+                data.train,
+                validation_data=data.validation,
+                epochs=epochs,
+                shuffle=False,  # The training split shuffles itself, by the run's seed.
+                verbose=self.verbose,
+                callbacks=[*standard, keras.callbacks.BackupAndRestore(str(backup_dir))],
+            )
         seconds = time.perf_counter() - started
         history = read_history(history_path)
         losses = history.get("loss", [])
@@ -215,6 +230,21 @@ class Experiment:
             "diverged": diverged,
             "fit_seconds": seconds,
         }
+
+    def evaluate(self, model, dataset):
+        """`[loss, accuracy]` of `model` on `dataset`: `model.evaluate`, or the strategy loop's."""
+        if self._uses_strategy_loop:
+            return self._strategy_loop(model).evaluate(dataset)
+        return model.evaluate(dataset, verbose=0)
+
+    @property
+    def _uses_strategy_loop(self):
+        return self.scale is not None and self.scale.custom_loop
+
+    def _strategy_loop(self, model):
+        if getattr(model, "_cookbook_strategy_loop", None) is None:
+            model._cookbook_strategy_loop = StrategyLoop(model, self.scale.strategy)
+        return model._cookbook_strategy_loop
 
     def plot_path(self, name):
         """Where to save a plot; it is listed in the result."""
@@ -254,6 +284,7 @@ class Experiment:
             "plots": self.plots,
             "config": {**dataclasses.asdict(self.config), "resolved": self.settings},
             "environment": environment(),
+            "scale": self.scale.describe() if self.scale is not None else None,
             "seconds": time.perf_counter() - self._started,
         }
         write_json_atomic(self.out_dir / "result.json", result)

@@ -66,10 +66,13 @@ def load_recipe(name):
 
 def run_recipe(module, config):
     """Runs a recipe module under `config` and returns its result."""
+    from cookbook import scaling
     from cookbook.experiment import Experiment
 
     name = Path(module.__file__).stem
-    experiment = Experiment(
-        name, module.CLAIM, config, module.DEFAULTS, getattr(module, "QUICK", None)
-    )
-    return module.run(experiment)
+    scale = scaling.setup(config.scale)
+    with scale.scope():  # models and optimizers the recipe builds land on the strategy's devices
+        experiment = Experiment(
+            name, module.CLAIM, config, module.DEFAULTS, getattr(module, "QUICK", None), scale=scale
+        )
+        return module.run(experiment)

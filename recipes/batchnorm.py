@@ -84,7 +84,7 @@ def train_variant(experiment, batch_norm, learning_rate, seed):
         "steps_to_target": epoch * steps_per_epoch if epoch else None,
         "seconds_to_target": float(np.sum(run["history"]["epoch_seconds"][:epoch])) if epoch else None,
         "final_val_accuracy": run["history"]["val_accuracy"][-1],
-        "test_accuracy": model.evaluate(data.test, verbose=0)[1],
+        "test_accuracy": experiment.evaluate(model, data.test)[1],
     }
 
 

@@ -87,7 +87,7 @@ def train_variant(experiment, variant, seed):
     record = {
         **run,
         "parameters": model.count_params(),
-        "test_accuracy": model.evaluate(data.test, verbose=0)[1],
+        "test_accuracy": experiment.evaluate(model, data.test)[1],
     }
     if variant == "cnn" and seed == experiment.seeds[0]:
         draw_feature_maps(experiment, model, data)

@@ -103,8 +103,8 @@ def train_variant(experiment, name, spec, seed):
         "flops": count_flops(model),
         # The first epoch of a variant's first seed includes tracing the graph.
         "seconds_per_epoch": min(seconds),
-        "train_accuracy": model.evaluate(data.train, verbose=0)[1],
-        "test_accuracy": model.evaluate(data.test, verbose=0)[1],
+        "train_accuracy": experiment.evaluate(model, data.train)[1],
+        "test_accuracy": experiment.evaluate(model, data.test)[1],
     }
 
 

@@ -81,14 +81,14 @@ def train_rate(experiment, rate, seed):
     model = build_mlp(data.facts, rate)
     model = experiment.reuse_traced(model, variant_name(rate))
     run = experiment.fit(model, data, variant=variant_name(rate), seed=seed)
-    train_accuracy = model.evaluate(data.train, verbose=0)[1]
-    validation_accuracy = model.evaluate(data.validation, verbose=0)[1]
+    train_accuracy = experiment.evaluate(model, data.train)[1]
+    validation_accuracy = experiment.evaluate(model, data.validation)[1]
     return {
         **run,
         "train_accuracy": train_accuracy,
         "validation_accuracy": validation_accuracy,
         "generalization_gap": train_accuracy - validation_accuracy,
-        "test_accuracy": model.evaluate(data.test, verbose=0)[1],
+        "test_accuracy": experiment.evaluate(model, data.test)[1],
     }
 
 

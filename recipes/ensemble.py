@@ -37,6 +37,7 @@ from sklearn.ensemble import StackingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
+from cookbook.errors import CookbookError
 from cookbook.models import small_convnet
 from cookbook.plots import plot_tradeoffs
 from cookbook.statistics import compare
@@ -154,6 +155,11 @@ def train_method(experiment, method, seed):
 
 
 def run(experiment):
+    if experiment.scale is not None and experiment.scale.custom_loop:
+        raise CookbookError(
+            "The ensemble recipe trains its members through scikit-learn, which calls "
+            "model.fit: that fails under --strategy multiworker (keras-team/keras#20585)."
+        )
     runs = experiment.run_variants(list(METHODS), lambda method, seed: train_method(experiment, method, seed))
     by_method = accuracies(runs)
     plot_tradeoffs(

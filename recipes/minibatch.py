@@ -65,7 +65,7 @@ def train_at(experiment, variant, seed):
     )
     model = experiment.reuse_traced(model, variant)
     run = experiment.fit(model, data, variant=variant, seed=seed)
-    test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
+    test_loss, test_accuracy = experiment.evaluate(model, data.test)
     # The first epoch includes tracing and compiling: leave it out of the cost per update.
     steady = run["history"]["train_seconds"][1:] or run["history"]["train_seconds"]
     return {

@@ -95,7 +95,7 @@ def train_with(experiment, name, seed):
     model.compile(OPTIMIZERS[name](), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model = experiment.reuse_traced(model, name)
     run = experiment.fit(model, data, variant=name, seed=seed)
-    test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
+    test_loss, test_accuracy = experiment.evaluate(model, data.test)
     return {
         **run,
         "epochs_to_target": first_reaching(run["history"]["val_accuracy"], TARGET_ACCURACY),

@@ -67,7 +67,7 @@ def train_variant(experiment, variant, seed):
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     model = experiment.reuse_traced(model, variant)
     run = experiment.fit(model, data, variant=variant, seed=seed)
-    test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
+    test_loss, test_accuracy = experiment.evaluate(model, data.test)
     return {
         **run,
         "parameters": model.count_params(),

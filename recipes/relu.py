@@ -95,7 +95,7 @@ def train_activation(experiment, activation, seed):
     run = experiment.fit(
         model, data, variant=activation, seed=seed, callbacks=[GradientNorms(images, labels)]
     )
-    test_loss, test_accuracy = model.evaluate(data.test, verbose=0)
+    test_loss, test_accuracy = experiment.evaluate(model, data.test)
 
     history = run["history"]
     epochs_to_target = first_reaching(history["accuracy"], TARGET_ACCURACY)

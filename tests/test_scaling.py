@@ -1,0 +1,151 @@
+"""Devices, strategies, mixed precision and XLA: options, and distributed training matching one device."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cookbook.cli import main
+from cookbook.errors import CookbookError
+from cookbook.scaling import ScaleOptions
+from cookbook.scaling import tf_config
+
+HELPER = Path(__file__).with_name("distributed_run.py")
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 240
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, ["run", "relu", "--quick", "--epochs", "1", *args])
+
+
+def test_gpu_without_one_fails_cleanly(tmp_path):
+    result = run_cli("--device", "gpu", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "sees no GPU" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"jit": True, "strategy": "mirrored"}, "--jit cannot be combined"),
+        ({"workers": "a:1,b:2", "worker_index": 0}, "only apply to --strategy multiworker"),
+        ({"strategy": "multiworker", "workers": "nohost", "worker_index": 0}, "host:port"),
+        ({"strategy": "multiworker", "workers": "a:1,b:2", "worker_index": 2}, "between 0 and 1"),
+        ({"strategy": "multiworker", "worker_index": 0}, "needs --workers"),
+    ],
+)
+def test_impossible_combinations_are_refused(options, message):
+    with pytest.raises(CookbookError, match=message):
+        ScaleOptions(**options)
+
+
+def test_cli_refuses_jit_with_a_strategy(tmp_path):
+    result = run_cli("--jit", "--strategy", "mirrored", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "--jit cannot be combined" in result.output
+
+
+def test_workers_become_tf_config():
+    assert tf_config("10.0.0.1:2222,10.0.0.2:2222", 1) == {
+        "cluster": {"worker": ["10.0.0.1:2222", "10.0.0.2:2222"]},
+        "task": {"type": "worker", "index": 1},
+    }
+
+
+def environment(**extra):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
+    env.pop("TF_CONFIG", None)
+    return env
+
+
+def start(args, env):
+    return subprocess.Popen(
+        [sys.executable, *map(str, args)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def finish(processes):
+    """Waits for every process within the timeout; kills them all if one fails or hangs."""
+    try:
+        outputs = [process.communicate(timeout=TIMEOUT)[0] for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    for process, output in zip(processes, outputs):
+        assert process.returncode == 0, output[-3000:]
+    return outputs
+
+
+def weights(path):
+    with np.load(path) as saved:
+        return [saved[key] for key in sorted(saved.files, key=lambda k: int(k.split("_")[1]))]
+
+
+def assert_same_weights(a, b):
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(x, y, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    """The reference: the same training in one process on one device."""
+    folder = tmp_path_factory.mktemp("single")
+    finish([start([HELPER, "--out", folder, "--weights", folder / "single.npz"], environment())])
+    return weights(folder / "single.npz")
+
+
+def test_mirrored_over_two_cpus_matches_one_device(tmp_path, single):
+    env = environment(COOKBOOK_VIRTUAL_CPUS="2")
+    args = [HELPER, "--strategy", "mirrored", "--out", tmp_path / "mirrored", "--weights", tmp_path / "m.npz"]
+    finish([start(args, env)])
+    assert_same_weights(weights(tmp_path / "m.npz"), single)
+    result = json.loads((tmp_path / "mirrored" / "distributed" / "result.json").read_text())
+    assert result["scale"]["replicas"] == 2 and result["scale"]["strategy"] == "mirrored"
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def test_two_workers_match_one_process_and_only_the_chief_writes(tmp_path, single):
+    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
+    processes = [
+        start(
+            [HELPER, "--strategy", "multiworker", "--workers", workers, "--worker-index", index,
+             "--out", tmp_path / f"worker{index}", "--weights", tmp_path / f"w{index}.npz"],
+            environment(),
+        )
+        for index in (0, 1)
+    ]
+    finish(processes)
+    chief, other = weights(tmp_path / "w0.npz"), weights(tmp_path / "w1.npz")
+    for a, b in zip(chief, other, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert_same_weights(chief, single)
+    assert (tmp_path / "worker0" / "distributed" / "result.json").exists()
+    assert not (tmp_path / "worker1").exists()
+
+
+def test_mixed_precision_and_xla_run_a_quick_recipe_on_cpu(tmp_path, data_dir):
+    flags = ["--mixed-precision", "--jit"]  # together: one run covers both paths
+    args = ["-m", "cookbook", "run", "pooling", "--quick", "--epochs", "1", *flags, "--data-dir", data_dir, "--out", tmp_path]
+    output = finish([start(args, environment())])[0]
+    result = json.loads((tmp_path / "pooling" / "result.json").read_text())
+    assert result["scale"]["mixed_precision"] == "mixed_bfloat16", output[-2000:]
+    assert result["scale"]["jit"] is True
+    assert all(run["history"]["loss"][0] < 10 for v in result["variants"].values() for run in v["runs"])
