@@ -147,6 +147,21 @@ def run(names, **options):
     for name in chosen:
         registry.recipe_path(name)  # Fails on an unknown name before anything trains.
     run_recipes(chosen, options)
+    write_report_of(options["out"])
+
+
+def write_report_of(out):
+    from cookbook.report import write_report
+
+    markdown, page = write_report(out)
+    click.echo(f"\nReport of every result in {out}: {markdown} and {page}")
+
+
+@main.command(cls=Command)
+@click.argument("out", type=click.Path(file_okay=False, exists=True), default=DEFAULT_OUT)
+def report(out):
+    """Rebuild OUT/report.md and OUT/report.html from the results in OUT (default: results)."""
+    write_report_of(out)
 
 
 def run_recipes(names_or_modules, options):

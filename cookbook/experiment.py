@@ -257,10 +257,11 @@ class Experiment:
         """Concludes with the verdict of a claim made of `parts` (`{part: verdict}`).
 
         The claim holds only if every part holds (`statistics.combine`); the
-        evidence sentence gets each part's verdict appended, and `measurements`
+        evidence sentence gets each part's verdict appended, with the gap between
+        means and the seed-to-seed spread it beat (or not), and `measurements`
         records the parts.
         """
-        listed = "; ".join(f"{part}: {verdict}" for part, verdict in parts.items())
+        listed = "; ".join(f"{part}: {_with_margin(verdict)}" for part, verdict in parts.items())
         return self.conclude(
             statistics.combine(parts.values()),
             f"{evidence} Parts: {listed}.",
@@ -290,6 +291,11 @@ class Experiment:
         write_json_atomic(self.out_dir / "result.json", result)
         shutil.rmtree(self._progress_dir.parent, ignore_errors=True)
         return to_json_value(result)
+
+
+def _with_margin(verdict):
+    margin = verdict.margin() if isinstance(verdict, statistics.Verdict) else ""
+    return f"{verdict} ({margin})" if margin else str(verdict)
 
 
 def histories(runs, metric):

@@ -32,13 +32,17 @@ def to_json_value(value):
 
 def write_json_atomic(path, data):
     """Writes `data` as JSON so that `path` is either the old file or the whole new one."""
+    write_text_atomic(path, json.dumps(to_json_value(data), indent=2, allow_nan=False) + "\n")
+
+
+def write_text_atomic(path, text):
+    """Writes `text` so that `path` is either the old file or the whole new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "w") as file:
-            json.dump(to_json_value(data), file, indent=2, allow_nan=False)
-            file.write("\n")
+            file.write(text)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

@@ -122,21 +122,24 @@ def setup(options):
     for one set of options only; asking again with the same options returns the
     same `Scale`, asking with other ones is an error.
     """
-    if _configured:
-        (done, scale), = _configured.items()
-        if done != options:
-            raise CookbookError("This process is already set up for other --device/--strategy options.")
-        return scale
     import keras
     import tensorflow as tf
 
-    split_cpu(tf)
     gpus = tf.config.list_physical_devices("GPU")
     if options.device == "gpu" and not gpus:
         raise CookbookError(
             "--device gpu: TensorFlow sees no GPU on this machine. Install the GPU build with "
             "`pip install \".[gpu]\"` on a machine with an NVIDIA driver, or use --device cpu/auto."
         )
+    if _configured:
+        (done, scale), = _configured.items()
+        if done != options:
+            raise CookbookError(
+                "This process is already set up for other --device/--strategy/--mixed-precision/"
+                "--jit options; run them in a new process."
+            )
+        return scale
+    split_cpu(tf)
     if options.device == "cpu" and gpus:
         tf.config.set_visible_devices([], "GPU")
     on_gpu = bool(gpus) and options.device != "cpu"
@@ -179,8 +182,11 @@ def available():
 
     gpus = tf.config.list_physical_devices("GPU")
     return {
-        "auto device": "gpu" if gpus else "cpu",
-        "auto strategy": "mirrored" if len(gpus) > 1 else "none",
-        "xla": bool(tf.test.is_built_with_xla()) if hasattr(tf.test, "is_built_with_xla") else True,
-        "mixed precision": "mixed_float16 (GPU)" if gpus else "mixed_bfloat16 (CPU)",
+        "--device auto": f"{len(gpus)} GPU(s)" if gpus else "cpu (no GPU seen)",
+        "--strategy": (
+            f"mirrored would use {len(gpus)} GPUs" if len(gpus) > 1
+            else "none (mirrored needs several devices; multiworker, several machines)"
+        ),
+        "--jit (XLA)": "available" if tf.test.is_built_with_xla() else "not in this TensorFlow build",
+        "--mixed-precision": "mixed_float16 on the GPU" if gpus else "mixed_bfloat16 on the CPU",
     }

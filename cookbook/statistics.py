@@ -10,6 +10,21 @@ INCONCLUSIVE = "inconclusive"
 VERDICTS = (HOLDS, DOES_NOT_HOLD, INCONCLUSIVE)
 
 
+class Verdict(str):
+    """A verdict string that also carries the gap between means and the spread it was weighed against."""
+
+    def __new__(cls, verdict, gap=None, spread=None):
+        instance = super().__new__(cls, verdict)
+        instance.gap, instance.spread = gap, spread
+        return instance
+
+    def margin(self):
+        """`gap 0.12 vs spread 0.03`, or "" where there was no spread to weigh."""
+        if self.gap is None:
+            return ""
+        return f"gap {self.gap:.3g} vs spread {self.spread:.3g}"
+
+
 def summarize(values):
     """Mean and sample standard deviation (0 for one value) of the finite values, and all values.
 
@@ -44,10 +59,10 @@ def compare(smaller, larger):
     gap = b["mean"] - a["mean"]
     spread = a["std"] + b["std"]
     if gap > spread:
-        return HOLDS
+        return Verdict(HOLDS, gap, spread)
     if -gap > spread:
-        return DOES_NOT_HOLD
-    return INCONCLUSIVE
+        return Verdict(DOES_NOT_HOLD, gap, spread)
+    return Verdict(INCONCLUSIVE, gap, spread)
 
 
 def combine(verdicts):
@@ -70,4 +85,5 @@ def at_most(value, reference):
     a, b = summarize(value), summarize(reference)
     if a["n"] < 2 or b["n"] < 2 or a["mean"] is None or b["mean"] is None:
         return INCONCLUSIVE
-    return DOES_NOT_HOLD if a["mean"] - b["mean"] > a["std"] + b["std"] else HOLDS
+    excess, spread = a["mean"] - b["mean"], a["std"] + b["std"]
+    return Verdict(DOES_NOT_HOLD if excess > spread else HOLDS, -excess, spread)

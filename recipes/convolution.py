@@ -36,7 +36,7 @@ from cookbook.statistics import summarize
 
 CLAIM = "A CNN needs far fewer weights than an MLP and classifies images better."
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 3, "seeds": 1}
+QUICK = {"epochs": 2, "seeds": 1}
 
 VARIANTS = ("cnn", "mlp_same_weights", "mlp_large")
 LARGE_MLP_UNITS = 512  # two hidden layers: about 20x the ConvNet's weights on digits

@@ -46,13 +46,14 @@ CLAIM = (
     "degrade as they get deeper (higher training error), residual networks of the same depth "
     "and parameters do not."
 )
-DEFAULTS = {"epochs": 5, "batch_size": 32, "seeds": 3}
+DEFAULTS = {"epochs": 4, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 1, "seeds": 1}
 
 DEPTHS = (8, 20, 32)
 QUICK_DEPTHS = (8, 14)
 WIDTH = 8  # filters in the first stage; He et al.'s CIFAR nets use 16
 INCEPTION_MODULES = 4  # GoogLeNet's 3a, 3b, 4a, 4b: 10 weight layers deep
+QUICK_INCEPTION_MODULES = 2
 
 """
 ## The networks
@@ -70,7 +71,8 @@ def variants(experiment):
     structures = {
         f"{kind}_{depth}": (kind, depth) for depth in depths(experiment) for kind in ("plain", "resnet")
     }
-    return {**structures, "inception": ("inception", INCEPTION_MODULES)}
+    modules = QUICK_INCEPTION_MODULES if experiment.config.quick else INCEPTION_MODULES
+    return {**structures, "inception": ("inception", modules)}
 
 
 def build(facts, kind, size):

@@ -39,8 +39,8 @@ CLAIM = (
     "Randomly dropping units at each training step prevents overfitting: a smaller gap "
     "between training and validation accuracy, and test accuracy at least as good."
 )
-DEFAULTS = {"epochs": 30, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 3, "seeds": 1}
+DEFAULTS = {"epochs": 20, "batch_size": 32, "seeds": 3}
+QUICK = {"epochs": 2, "seeds": 1}
 
 RATES = (0.0, 0.1, 0.3, 0.5, 0.7)
 JUDGED_RATE = 0.5

@@ -41,7 +41,7 @@ CLAIM = (
     "and reaches about the same result, sometimes better."
 )
 DEFAULTS = {"epochs": 10, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 2, "seeds": 1}
+QUICK = {"epochs": 1, "seeds": 1}
 
 BATCH_SIZES = {"batch_1": 1, "batch_8": 8, "batch_32": 32, "batch_128": 128, "full_batch": None}
 MINI_BATCH = "batch_32"  # the variant the verdict weighs against the full batch

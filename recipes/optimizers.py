@@ -54,7 +54,7 @@ CLAIM = (
     "weakness, and Adam converges at least as fast as all of them."
 )
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 3, "seeds": 1}
+QUICK = {"epochs": 2, "seeds": 1}
 
 OPTIMIZERS = {
     "gradient_descent": lambda: optimizers.GradientDescent(0.01),

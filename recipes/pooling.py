@@ -45,7 +45,7 @@ CLAIM = (
     "no loss in accuracy."
 )
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 3, "seeds": 1}
+QUICK = {"epochs": 2, "seeds": 1}
 
 VARIANTS = {
     "max_pooling": "max",

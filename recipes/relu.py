@@ -49,7 +49,7 @@ from cookbook.statistics import summarize
 
 CLAIM = "ReLU trains faster than sigmoid and tanh and avoids the vanishing gradient."
 DEFAULTS = {"epochs": 20, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 4, "seeds": 1}
+QUICK = {"epochs": 2, "seeds": 1}
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 TARGET_ACCURACY = 0.75  # AlexNet's Fig. 1 threshold: 25% training error.

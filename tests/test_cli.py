@@ -19,7 +19,7 @@ def invoke(*args):
 def test_help_explains_every_command():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("list", "run", "show", "copy", "info"):
+    for command in ("list", "run", "show", "copy", "info", "report"):
         assert command in result.output
     run_help = invoke("run", "--help").output
     for option in ("--dataset", "--data-dir", "--epochs", "--batch-size", "--seeds", "--seed", "--quick", "--out"):
@@ -67,7 +67,8 @@ def test_copied_recipe_runs_as_a_script_outside_the_repository(tmp_path):
 def test_info_reports_versions_devices_and_offline_datasets(data_dir):
     result = invoke("info", "--data-dir", data_dir)
     assert result.exit_code == 0
-    for field in ("tensorflow:", "keras:", "devices:", "gpu:", "offline datasets:"):
+    for field in ("tensorflow:", "keras:", "devices:", "gpu:", "offline datasets:", "--device auto:",
+                  "--strategy:", "--jit (XLA):", "--mixed-precision:"):
         assert field in result.output
     assert "digits (embedded), digits" in result.output  # embedded, and prepared in data_dir
 

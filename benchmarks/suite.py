@@ -1,0 +1,185 @@
+"""Every benchmark in one process run, side by side, written to benchmarks/results.json.
+
+    python benchmarks/suite.py [--repeats 5] [--out benchmarks/results.json]
+
+1. Step-time ratios: each explicit layer / its Keras built-in (a 32x32x3 CNN) and each
+   from-scratch optimizer / its built-in (the small ConvNet on digits), medians of
+   `--repeats` interleaved runs.
+2. Input pipeline: examples per second that the `digits` tf.data pipeline delivers alone,
+   against examples per second the recipe network consumes in training; above 1 the input
+   is not the bottleneck.
+3. Utilisation: the FLOP/s achieved by that network's training step (3x the forward FLOPs
+   per example, the usual estimate for forward + backward) against the machine's float32
+   matrix-multiply peak, measured in this run.
+4. Time to 98% test accuracy on digits with the recipes' default network (the small
+   ConvNet, Adam, batch 32), epoch by epoch, in seconds of training.
+Only ratios measured in the same run are compared; absolute times depend on the machine.
+"""
+
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import click  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import layers as layer_benchmark  # noqa: E402
+import optimizers as optimizer_benchmark  # noqa: E402
+from cookbook.data import load_dataset  # noqa: E402
+from cookbook.models import count_flops  # noqa: E402
+from cookbook.models import small_convnet  # noqa: E402
+from cookbook.results import environment  # noqa: E402
+from cookbook.results import write_json_atomic  # noqa: E402
+from timing import compare_step_times  # noqa: E402
+from timing import print_ratios  # noqa: E402
+from timing import time_epochs  # noqa: E402
+
+TARGET_TEST_ACCURACY = 0.98
+MAX_EPOCHS = 60
+MATMUL_SIZE = 1024
+
+
+def layer_ratios(repeats):
+    rng = np.random.default_rng(0)
+    images = rng.random((1024, 32, 32, 3), dtype=np.float32)
+    labels = rng.integers(0, 10, 1024)
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(64).cache()
+    build, compiled = layer_benchmark.cnn, layer_benchmark.compiled
+    pairs = {
+        name: (compiled(build(kind), dataset), compiled(build(None, layer_benchmark.pool_kind(kind)), dataset))
+        for name, kind in layer_benchmark.PAIRS.items()
+    }
+    return compare_step_times(pairs, dataset, repeats)
+
+
+def optimizer_ratios(data, repeats):
+    compiled = optimizer_benchmark.compiled_model
+    pairs = {
+        name: (compiled(ours(), data.facts, data.train), compiled(theirs(), data.facts, data.train))
+        for name, (ours, theirs) in optimizer_benchmark.PAIRS.items()
+    }
+    return compare_step_times(pairs, data.train, repeats)
+
+
+def recipe_network(data):
+    keras.utils.set_random_seed(0)
+    model = small_convnet(data.facts.input_shape, data.facts.num_classes)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def pipeline_throughput(data, repeats):
+    """Examples per second: the input pipeline alone, and the training step consuming it."""
+    examples = data.facts.split_sizes["train"]
+    reading = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in data.train:
+            pass
+        reading.append(examples / (time.perf_counter() - started))
+    model = recipe_network(data)
+    model.fit(data.train, epochs=1, verbose=0)  # trace once
+    steps = int(data.train.cardinality())
+    training = [examples / (time_epochs(model, data.train, epochs=1) * steps) for _ in range(repeats)]
+    delivered, consumed = statistics.median(reading), statistics.median(training)
+    return {
+        "pipeline_examples_per_second": delivered,
+        "training_examples_per_second": consumed,
+        "pipeline_over_training": delivered / consumed,
+    }, model
+
+
+def matmul_peak(repeats):
+    """float32 FLOP/s of a large matrix product, the best this machine does."""
+    a = tf.random.stateless_uniform((MATMUL_SIZE, MATMUL_SIZE), seed=(0, 1))
+    b = tf.random.stateless_uniform((MATMUL_SIZE, MATMUL_SIZE), seed=(0, 2))
+    product = tf.function(lambda: tf.reduce_sum(tf.linalg.matmul(a, b)))
+    product().numpy()
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(10):
+            product().numpy()
+        rates.append(10 * 2 * MATMUL_SIZE**3 / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def utilisation(model, throughput, peak):
+    forward = count_flops(model)
+    achieved = 3 * forward * throughput["training_examples_per_second"]
+    return {
+        "forward_flops_per_example": forward,
+        "achieved_flops_per_second": achieved,
+        "matmul_peak_flops_per_second": peak,
+        "utilisation": achieved / peak,
+    }
+
+
+def time_to_accuracy(data):
+    """Training seconds and epochs until the test accuracy first reaches the target."""
+    model = recipe_network(data)
+    trained = 0.0
+    for epoch in range(1, MAX_EPOCHS + 1):
+        started = time.perf_counter()
+        model.fit(data.train, epochs=1, verbose=0)
+        trained += time.perf_counter() - started
+        accuracy = model.evaluate(data.test, verbose=0)[1]
+        if accuracy >= TARGET_TEST_ACCURACY:
+            return {"target": TARGET_TEST_ACCURACY, "reached": True, "epochs": epoch, "seconds": trained, "test_accuracy": accuracy}
+    return {"target": TARGET_TEST_ACCURACY, "reached": False, "epochs": MAX_EPOCHS, "seconds": trained, "test_accuracy": accuracy}
+
+
+@click.command()
+@click.option("--repeats", type=click.IntRange(min=5), default=5, show_default=True, help="Medians of this many runs (at least 5).")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="TFDS data folder.")
+@click.option("--out", type=click.Path(dir_okay=False), default="benchmarks/results.json", show_default=True)
+def main(repeats, data_dir, out):
+    """Run every benchmark side by side and write the numbers to OUT."""
+    data = load_dataset("digits", batch_size=32, seed=0, data_dir=data_dir)
+    layers = layer_ratios(repeats)
+    print(f"Explicit layer / built-in (32x32x3 CNN, batch 64, median of {repeats}):")
+    print_ratios(layers, "explicit", "built-in")
+    optimizers = optimizer_ratios(data, repeats)
+    print(f"\nFrom-scratch optimizer / built-in (small ConvNet on digits, batch 32, median of {repeats}):")
+    print_ratios(optimizers, "ours", "built-in")
+    throughput, model = pipeline_throughput(data, repeats)
+    print(
+        f"\nInput pipeline: {throughput['pipeline_examples_per_second']:,.0f} examples/s delivered, "
+        f"{throughput['training_examples_per_second']:,.0f} consumed by training: "
+        f"{throughput['pipeline_over_training']:.1f}x headroom"
+    )
+    usage = utilisation(model, throughput, matmul_peak(repeats))
+    print(
+        f"Training step: {usage['achieved_flops_per_second'] / 1e9:.2f} GFLOP/s achieved vs "
+        f"{usage['matmul_peak_flops_per_second'] / 1e9:.1f} GFLOP/s matmul peak: "
+        f"{usage['utilisation']:.1%} utilisation"
+    )
+    accuracy = time_to_accuracy(data)
+    reached = "reached" if accuracy["reached"] else "not reached"
+    print(
+        f"Time to {accuracy['target']:.0%} test accuracy: {reached} after {accuracy['epochs']} epochs, "
+        f"{accuracy['seconds']:.1f} s of training (test accuracy {accuracy['test_accuracy']:.3f})"
+    )
+    write_json_atomic(
+        out,
+        {
+            "date": time.strftime("%Y-%m-%d"),
+            "repeats": repeats,
+            "layers": layers,
+            "optimizers": optimizers,
+            "input_pipeline": throughput,
+            "utilisation": usage,
+            "time_to_accuracy": accuracy,
+            "environment": environment(),
+        },
+    )
+    print(f"\nWrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The tour's report: every recipe's claim, verdict, numbers and plots in one page.
+
+`write_report(out)` reads the `OUT/RECIPE/result.json` files of a run and writes
+`OUT/report.md` and a self-contained `OUT/report.html` (plots embedded, no network
+needed). It depends only on those files, so rebuilding it gives the same bytes.
+"""
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from cookbook.errors import CookbookError
+from cookbook.registry import GUIDELINE_ORDER
+from cookbook.results import write_text_atomic
+
+SKIPPED_FIELDS = ("seed", "epochs_trained")
+ENVIRONMENT_FIELDS = ("cookbook", "python", "tensorflow", "keras", "tensorflow_datasets", "platform", "cpu_count")
+
+
+def read_results(out):
+    """The results under `out`, in the order of the guidelines (unknown recipes last)."""
+    paths = sorted(Path(out).glob("*/result.json"))
+    if not paths:
+        raise CookbookError(f"No results in {out!r}: run `cookbook run all --out {out}` first.")
+    results = [json.loads(path.read_text()) for path in paths]
+    order = {name: index for index, name in enumerate(GUIDELINE_ORDER)}
+    return sorted(results, key=lambda r: (order.get(r["recipe"], len(order)), r["recipe"]))
+
+
+def number(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def seed_rows(result):
+    """`(variant, field, mean, std, per-seed values)` for each numeric field of each variant."""
+    for variant, content in result["variants"].items():
+        for field, summary in content["summary"].items():
+            if field in SKIPPED_FIELDS:
+                continue
+            values = ", ".join(number(v) for v in summary["values"])
+            yield variant, field, number(summary["mean"]), number(summary["std"]), values
+
+
+def settings(result):
+    resolved = result["config"].get("resolved", {})
+    scale = result.get("scale") or {}
+    shown = {**resolved, "dataset": result["config"].get("dataset"), "quick": result["config"].get("quick")}
+    shown.update({key: value for key, value in scale.items() if key in ("device", "strategy", "replicas")})
+    return ", ".join(f"{key} {value}" for key, value in shown.items())
+
+
+def environment_line(results):
+    env = results[0]["environment"]
+    devices = ", ".join(device["name"] for device in env.get("devices", []))
+    fields = ", ".join(f"{key} {env[key]}" for key in ENVIRONMENT_FIELDS if key in env)
+    return f"{fields}; devices: {devices}"
+
+
+def render_markdown(results):
+    total = sum(result["seconds"] for result in results)
+    lines = [
+        "# The guideline tour",
+        "",
+        f"Environment: {environment_line(results)}.",
+        "",
+        f"Total time: {total / 60:.1f} minutes for {len(results)} recipes.",
+        "",
+        "| recipe | verdict | minutes |",
+        "|---|---|---|",
+        *(f"| [{r['recipe']}](#{r['recipe']}) | **{r['verdict']}** | {r['seconds'] / 60:.1f} |" for r in results),
+    ]
+    for result in results:
+        name = result["recipe"]
+        lines += [
+            "",
+            f"## {name}",
+            "",
+            f"**Claim.** {result['claim']}",
+            "",
+            f"**Verdict: {result['verdict']}.** {result['evidence']}",
+            "",
+            f"Settings: {settings(result)}. Time: {result['seconds']:.0f} s.",
+            "",
+            "| variant | measure | mean | std | per seed |",
+            "|---|---|---|---|---|",
+            *(f"| {' | '.join(row)} |" for row in seed_rows(result)),
+            "",
+            *(f"![{plot}]({name}/{plot})" for plot in result["plots"]),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+STYLE = """
+body { font-family: sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+.holds { color: #176f2c; } .does-not-hold { color: #a11; } .inconclusive { color: #8a6d00; }
+img { max-width: 100%; display: block; margin: 1em 0; }
+"""
+
+# Marks the page once every embedded plot has decoded, so a headless browser can check it.
+CHECK_IMAGES = """
+window.addEventListener("load", function () {
+  var images = Array.from(document.images);
+  var ok = images.every(function (image) { return image.complete && image.naturalWidth > 0; });
+  document.body.setAttribute("data-images", ok ? "ok" : "broken");
+});
+"""
+
+
+def verdict_class(verdict):
+    return verdict.replace(" ", "-")
+
+
+def render_html(results, out):
+    e = html.escape
+    total = sum(result["seconds"] for result in results)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>The guideline tour</title>',
+        f"<style>{STYLE}</style><script>{CHECK_IMAGES}</script></head><body>",
+        "<h1>The guideline tour</h1>",
+        f"<p>Environment: {e(environment_line(results))}.</p>",
+        f"<p>Total time: {total / 60:.1f} minutes for {len(results)} recipes.</p>",
+        "<table><tr><th>recipe</th><th>verdict</th><th>minutes</th></tr>",
+        *(
+            f'<tr><td><a href="#{e(r["recipe"])}">{e(r["recipe"])}</a></td>'
+            f'<td class="{verdict_class(r["verdict"])}"><b>{e(r["verdict"])}</b></td>'
+            f"<td>{r['seconds'] / 60:.1f}</td></tr>"
+            for r in results
+        ),
+        "</table>",
+    ]
+    for result in results:
+        name = result["recipe"]
+        parts += [
+            f'<section id="{e(name)}"><h2>{e(name)}</h2>',
+            f"<p><b>Claim.</b> {e(result['claim'])}</p>",
+            f'<p class="{verdict_class(result["verdict"])}"><b>Verdict: {e(result["verdict"])}.</b></p>',
+            f"<p>{e(result['evidence'])}</p>",
+            f"<p>Settings: {e(settings(result))}. Time: {result['seconds']:.0f} s.</p>",
+            "<table><tr><th>variant</th><th>measure</th><th>mean</th><th>std</th><th>per seed</th></tr>",
+            *("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in seed_rows(result)),
+            "</table>",
+        ]
+        for plot in result["plots"]:
+            encoded = base64.b64encode((Path(out) / name / plot).read_bytes()).decode()
+            parts.append(f'<img alt="{e(name)}: {e(plot)}" src="data:image/png;base64,{encoded}">')
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_report(out):
+    """Writes `OUT/report.md` and `OUT/report.html` from the results in `out`; returns both paths."""
+    results = read_results(out)
+    markdown, page = Path(out) / "report.md", Path(out) / "report.html"
+    write_text_atomic(markdown, render_markdown(results))
+    write_text_atomic(page, render_html(results, out))
+    return markdown, page

@@ -1,0 +1,81 @@
+"""The tour's report: Markdown and self-contained HTML, rebuilt identically, checked in a real browser."""
+
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from cookbook.cli import main
+from cookbook.experiment import Experiment
+from cookbook.experiment import RunConfig
+from cookbook.plots import plot_curves
+from cookbook.report import write_report
+from cookbook.statistics import compare
+
+RECIPES = {"relu": "ReLU trains faster.", "pooling": "Pooling & <friends> cut compute."}
+
+
+def fake_run(out, recipe, claim):
+    """A result written by the real harness, from made-up records (no training needed)."""
+    experiment = Experiment(recipe, claim, RunConfig(out=str(out), verbose=0), {"epochs": 2, "batch_size": 8, "seeds": 3})
+    records = {}
+    for variant, level in (("slow", 0.5), ("fast", 0.9)):
+        records[variant] = experiment.run_seeds(
+            variant, lambda seed: {"test_accuracy": level + seed / 100, "history": {"loss": [1.0, 0.5]}}
+        )
+    plot_curves(
+        {name: [r["history"]["loss"] for r in rs] for name, rs in records.items()},
+        experiment.plot_path("loss"),
+        ylabel="loss",
+    )
+    errors = {name: [1 - r["test_accuracy"] for r in rs] for name, rs in records.items()}
+    return experiment.conclude(compare(errors["fast"], errors["slow"]), f"{recipe} evidence.")
+
+
+@pytest.fixture()
+def out(tmp_path):
+    for recipe, claim in RECIPES.items():
+        fake_run(tmp_path, recipe, claim)
+    return tmp_path
+
+
+def test_report_lists_every_verdict_and_section(out):
+    markdown, page = write_report(out)
+    text = markdown.read_text()
+    assert "| [pooling](#pooling) | **holds** |" in text and "| [relu](#relu) | **holds** |" in text
+    assert text.index("## pooling") < text.index("## relu")  # the order of the guidelines
+    assert "| fast | test_accuracy | 0.91 | 0.01 | 0.9, 0.91, 0.92 |" in text
+    assert "![loss.png](relu/loss.png)" in text
+    html = page.read_text()
+    assert "Pooling &amp; &lt;friends&gt;" in html  # escaped
+    assert "data:image/png;base64," in html and 'src="relu/' not in html  # self-contained
+
+
+def test_cookbook_report_rebuilds_the_same_files(out):
+    first = [path.read_bytes() for path in write_report(out)]
+    result = CliRunner().invoke(main, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [(out / name).read_bytes() for name in ("report.md", "report.html")] == first
+
+
+def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "No results in" in result.output
+
+
+BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None)
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no headless browser (install Debian's chromium; .ci/run does)")
+def test_html_report_loads_in_a_headless_browser(out, tmp_path_factory):
+    _, page = write_report(out)
+    profile = tmp_path_factory.mktemp("browser-profile")
+    dom = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout
+    assert 'data-images="ok"' in dom  # every embedded plot decoded
+    for recipe in RECIPES:
+        assert f'<section id="{recipe}">' in dom
