@@ -43,6 +43,7 @@ DEFAULTS = {"epochs": 10, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
 
 LEARNING_RATES = (0.01, 0.1, 0.5, 1.0)
+QUICK_LEARNING_RATES = (0.01, 1.0)  # the two ends, so `--quick` still exercises both parts
 BASE_LEARNING_RATE = 0.01  # where the steps-to-target comparison is made
 MOMENTUM = 0.9
 # Keras's default decay of 0.99 averages over about 100 steps, three epochs of this small
@@ -93,16 +94,20 @@ def train_variant(experiment, batch_norm, learning_rate, seed):
 """
 
 
+def learning_rates(experiment):
+    return QUICK_LEARNING_RATES if experiment.config.quick else LEARNING_RATES
+
+
 def run(experiment):
     runs = experiment.run_variants(
-        {variant_name(bn, lr): (bn, lr) for bn in (False, True) for lr in LEARNING_RATES},
+        {variant_name(bn, lr): (bn, lr) for bn in (False, True) for lr in learning_rates(experiment)},
         lambda spec, seed: train_variant(experiment, *spec, seed),
     )
     for batch_norm in (False, True):
         plot_curves(
             {
                 f"lr {lr:g}": [r["history"]["val_accuracy"] for r in runs[variant_name(batch_norm, lr)]]
-                for lr in LEARNING_RATES
+                for lr in learning_rates(experiment)
             },
             experiment.plot_path(f"validation_accuracy_{'bn' if batch_norm else 'plain'}"),
             ylabel="validation accuracy",
@@ -133,11 +138,11 @@ def conclude(experiment, runs):
     censored = {bn: [s or never for s in values] for bn, values in steps.items()}
 
     def highest_rate(batch_norm, index):
+        rates = learning_rates(experiment)
         reached = [
-            lr for lr in LEARNING_RATES
-            if runs[variant_name(batch_norm, lr)][index]["epochs_to_target"] is not None
+            lr for lr in rates if runs[variant_name(batch_norm, lr)][index]["epochs_to_target"] is not None
         ]
-        return max(reached) if reached else LEARNING_RATES[0] / 10
+        return max(reached) if reached else rates[0] / 10
 
     seeds = range(len(experiment.seeds))
     highest = {bn: [highest_rate(bn, i) for i in seeds] for bn in (False, True)}

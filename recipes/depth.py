@@ -53,7 +53,7 @@ DEPTHS = (8, 20, 32)
 QUICK_DEPTHS = (8, 14)
 WIDTH = 8  # filters in the first stage; He et al.'s CIFAR nets use 16
 INCEPTION_MODULES = 4  # GoogLeNet's 3a, 3b, 4a, 4b: 10 weight layers deep
-QUICK_INCEPTION_MODULES = 2
+QUICK_INCEPTION_MODULES = 1
 
 """
 ## The networks
