@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import keras
-import tensorflow as tf
 
 from cookbook import statistics
 from cookbook.callbacks import EpochSeconds
@@ -30,6 +29,7 @@ from cookbook.results import read_json
 from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
 from cookbook.scaling import ScaleOptions
+from cookbook.seeding import seed_everything  # noqa: F401  (part of this module's API)
 from cookbook.training_loop import StrategyLoop
 
 SETTINGS = ("epochs", "batch_size", "seeds")
@@ -56,12 +56,6 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise CookbookError(f"{name} must be a positive integer, got {value!r}.")
-
-
-def seed_everything(seed):
-    """Seeds Python, NumPy and TensorFlow, and asks TensorFlow for deterministic ops."""
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
 
 
 class Experiment:

@@ -31,6 +31,8 @@ def read_results(out):
 def number(value):
     if value is None:
         return "n/a"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"  # counts (parameters, FLOPs, epochs) averaged over seeds
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

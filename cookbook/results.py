@@ -41,6 +41,7 @@ def write_text_atomic(path, text):
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; results are to share
         with os.fdopen(descriptor, "w") as file:
             file.write(text)
             file.flush()
@@ -49,6 +50,12 @@ def write_text_atomic(path, text):
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_json(path):

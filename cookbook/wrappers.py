@@ -19,12 +19,13 @@ built, so members of one ensemble start from different weights, reproducibly; th
 meta-estimators fill it in for each member from their own `random_state`.
 """
 
-import keras
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import validate_data
 
 from keras.wrappers import SKLearnClassifier as KerasSKLearnClassifier
+
+from cookbook.seeding import seed_everything
 
 
 class SKLearnClassifier(KerasSKLearnClassifier):
@@ -43,7 +44,7 @@ class SKLearnClassifier(KerasSKLearnClassifier):
 
     def fit(self, X, y, sample_weight=None, **kwargs):
         if self.random_state is not None:
-            keras.utils.set_random_seed(int(self.random_state) % 2**31)
+            seed_everything(int(self.random_state) % 2**31)
         fit_kwargs = {**(self.fit_kwargs or {}), **kwargs}
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype="float64")

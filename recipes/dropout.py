@@ -39,7 +39,7 @@ CLAIM = (
     "Randomly dropping units at each training step prevents overfitting: a smaller gap "
     "between training and validation accuracy, and test accuracy at least as good."
 )
-DEFAULTS = {"epochs": 20, "batch_size": 32, "seeds": 3}
+DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
 
 RATES = (0.0, 0.1, 0.3, 0.5, 0.7)

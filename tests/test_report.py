@@ -1,6 +1,8 @@
 """The tour's report: Markdown and self-contained HTML, rebuilt identically, checked in a real browser."""
 
+import os
 import shutil
+import stat
 import subprocess
 
 import pytest
@@ -47,6 +49,9 @@ def test_report_lists_every_verdict_and_section(out):
     assert text.index("## pooling") < text.index("## relu")  # the order of the guidelines
     assert "| fast | test_accuracy | 0.91 | 0.01 | 0.9, 0.91, 0.92 |" in text
     assert "![loss.png](relu/loss.png)" in text
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(page.stat().st_mode) == 0o666 & ~mask  # readable like any file, not private
     html = page.read_text()
     assert "Pooling &amp; &lt;friends&gt;" in html  # escaped
     assert "data:image/png;base64," in html and 'src="relu/' not in html  # self-contained
