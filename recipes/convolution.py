@@ -35,7 +35,7 @@ from cookbook.statistics import compare
 from cookbook.statistics import summarize
 
 CLAIM = "A CNN needs far fewer weights than an MLP and classifies images better."
-DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
+DEFAULTS = {"epochs": 10, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
 
 VARIANTS = ("cnn", "mlp_same_weights", "mlp_large")

@@ -40,7 +40,7 @@ CLAIM = (
     "Mini-batch gradient descent costs far less per update than full-batch gradient descent "
     "and reaches about the same result, sometimes better."
 )
-DEFAULTS = {"epochs": 10, "batch_size": 32, "seeds": 3}
+DEFAULTS = {"epochs": 8, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 1, "seeds": 1}
 
 BATCH_SIZES = {"batch_1": 1, "batch_8": 8, "batch_32": 32, "batch_128": 128, "full_batch": None}
