@@ -9,7 +9,7 @@ Measures: ResNet-style networks (`cookbook.models.resnet_style`) with and withou
     training error over time (the degradation plot), final training and test accuracy,
     parameters, FLOPs per image and seconds per epoch, and test accuracy against parameters
     and FLOPs.
-Time on CPU: about 3 minutes on 2 cores at default settings; `--quick` about 30 seconds.
+Time on CPU: about 4.5 minutes on 2 cores at default settings; `--quick` about 50 seconds.
 """
 
 """
@@ -202,11 +202,14 @@ def conclude(experiment, runs):
 """
 ## Conclusion
 
-Degradation is an optimization effect that grows with depth and with training time; on 8x8
-digits and a few epochs, 32 layers are far from the paper's 56, so a plain network may not
-degrade measurably yet (the verdict then says `inconclusive` or `does not hold`). Batch
-normalization, which both twins use as in the paper, already keeps plain networks of this
-depth trainable. `--epochs` and deeper settings of `DEPTHS` push toward the paper's regime.
+What to expect on `digits` (defaults, 3 seeds, 2 CPU cores): degradation shows plainly. The
+plain 32-layer network ends with about 55% training error and the plain 20-layer one with
+about 6%, while their residual twins, with the same layers and weights, end near 0.1-0.2% at
+every depth, and test accuracy follows (plain 0.95 / 0.77 / 0.38 at 8 / 20 / 32 layers,
+residual 0.95 / 0.94 / 0.92). The second part is strict where both residual nets are nearly
+perfect: one or two training examples (0.1%) can tip it either way when the seeds agree
+closely, so it has read `holds` in one run and `does not hold` in another. The small
+Inception network, with a fifth of ResNet-20's parameters, was the most accurate of all (0.975).
 """
 
 if __name__ == "__main__":
