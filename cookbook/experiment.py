@@ -29,7 +29,7 @@ from cookbook.results import read_json
 from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
 from cookbook.scaling import ScaleOptions
-from cookbook.seeding import seed_everything  # noqa: F401  (part of this module's API)
+from cookbook.seeding import seed_everything
 from cookbook.training_loop import StrategyLoop
 
 SETTINGS = ("epochs", "batch_size", "seeds")

@@ -122,11 +122,12 @@ def train_method(experiment, method, seed):
             final_estimator=LogisticRegression(max_iter=1000),
             stack_method="predict_proba",
         ).fit(X_val, y_val)  # the members never saw the validation split: held-out predictions
-        best = max(members, key=lambda m: accuracy(m, X_val, y_val))  # chosen on validation
+        member_test = [accuracy(m, X_test, y_test) for m in members]
+        best = max(range(count), key=lambda i: accuracy(members[i], X_val, y_val))  # on validation
         return {
-            "member_test_accuracies": [accuracy(m, X_test, y_test) for m in members],
-            "mean_member_test_accuracy": float(np.mean([accuracy(m, X_test, y_test) for m in members])),
-            "best_member_test_accuracy": accuracy(best, X_test, y_test),
+            "member_test_accuracies": member_test,
+            "mean_member_test_accuracy": float(np.mean(member_test)),
+            "best_member_test_accuracy": member_test[best],
             "averaging_test_accuracy": float(np.mean(members[0].classes_[averaged.argmax(1)] == y_test)),
             "stacking_test_accuracy": accuracy(stacking, X_test, y_test),
         }

@@ -6,6 +6,7 @@ from cookbook import layers
 from cookbook.models.blocks import conv_unit
 from cookbook.models.blocks import is_large
 from cookbook.models.blocks import max_pool
+from cookbook.models.blocks import scaled
 
 ALEXNET_FILTERS = (96, 256, 384, 384, 256)
 ALEXNET_DENSE_UNITS = 4096
@@ -21,8 +22,8 @@ def alexnet_style(input_shape, num_classes, *, width=0.25, dropout=0.5, name="al
     11x11 stride-4 convolution; smaller ones with a 3x3 stride-1 one, so 8x8
     digits keep their detail. No batch normalization: AlexNet predates it.
     """
-    filters = [max(1, round(f * width)) for f in ALEXNET_FILTERS]
-    dense_units = max(1, round(ALEXNET_DENSE_UNITS * width))
+    filters = [scaled(count, width) for count in ALEXNET_FILTERS]
+    dense_units = scaled(ALEXNET_DENSE_UNITS, width)
     inputs = keras.Input(input_shape, name="image")
     x = inputs
     large = is_large(x)

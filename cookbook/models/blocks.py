@@ -19,6 +19,11 @@ def can_halve(x):
     return min(x.shape[1:3]) >= 2
 
 
+def scaled(count, width):
+    """A paper's filter or unit count times `width`, never below 1."""
+    return max(1, round(count * width))
+
+
 def conv_unit(x, filters, kernel_size, *, strides=1, batch_norm=True, activation="relu", name):
     """A convolution, then batch normalization (which makes its bias redundant), then the activation."""
     x = keras.layers.Conv2D(

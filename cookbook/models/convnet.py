@@ -3,6 +3,7 @@
 import keras
 
 from cookbook import layers
+from cookbook.models.blocks import can_halve
 
 DOWNSAMPLING = ("max", "average", "strided", None)
 
@@ -38,15 +39,15 @@ def small_convnet(
     inputs = keras.Input(input_shape, name="image")
     x = inputs
     for index, width in enumerate(filters, start=1):
-        can_halve = min(x.shape[1:3]) >= 2
-        stride = 2 if downsampling == "strided" and can_halve else 1
+        halvable = can_halve(x)
+        stride = 2 if downsampling == "strided" and halvable else 1
         x = keras.layers.Conv2D(
             width, 3, strides=stride, padding="same", use_bias=not batch_norm, name=f"conv_{index}"
         )(x)
         if batch_norm:
             x = layers.BatchNormalization(momentum=batch_norm_momentum, name=f"batch_norm_{index}")(x)
         x = keras.layers.Activation(activation, name=f"{activation}_{index}")(x)
-        if downsampling in ("max", "average") and can_halve:
+        if downsampling in ("max", "average") and halvable:
             pool = layers.MaxPooling2D if downsampling == "max" else layers.AveragePooling2D
             x = pool(2, name=f"{downsampling}_pool_{index}")(x)
     x = keras.layers.Flatten(name="flatten")(x)

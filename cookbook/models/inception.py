@@ -6,6 +6,7 @@ from cookbook import layers
 from cookbook.models.blocks import conv_unit
 from cookbook.models.blocks import is_large
 from cookbook.models.blocks import max_pool
+from cookbook.models.blocks import scaled
 
 # GoogLeNet's table (Szegedy et al. 2015): 1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool projection.
 GOOGLENET_MODULES = {
@@ -66,17 +67,17 @@ def googlenet_style(
         raise ValueError(f"modules must be between 1 and {len(GOOGLENET_MODULES)}, got {modules}.")
     inputs = keras.Input(input_shape, name="image")
     x = inputs
-    scaled = lambda count: max(1, round(count * width))  # noqa: E731
-    if is_large(x):
-        x = conv_unit(x, scaled(64), 7, strides=2, batch_norm=batch_norm, name="stem_conv_7x7")
+    large = is_large(inputs)
+    if large:
+        x = conv_unit(x, scaled(64, width), 7, strides=2, batch_norm=batch_norm, name="stem_conv_7x7")
         x = max_pool(x, name="stem_pool_1")
-        x = conv_unit(x, scaled(64), 1, batch_norm=batch_norm, name="stem_conv_1x1")
-        x = conv_unit(x, scaled(192), 3, batch_norm=batch_norm, name="stem_conv_3x3")
+        x = conv_unit(x, scaled(64, width), 1, batch_norm=batch_norm, name="stem_conv_1x1")
+        x = conv_unit(x, scaled(192, width), 3, batch_norm=batch_norm, name="stem_conv_3x3")
         x = max_pool(x, name="stem_pool_2")
     else:
-        x = conv_unit(x, scaled(192), 3, batch_norm=batch_norm, name="stem_conv_3x3")
+        x = conv_unit(x, scaled(192, width), 3, batch_norm=batch_norm, name="stem_conv_3x3")
     for module_name in list(GOOGLENET_MODULES)[:modules]:
-        filters = [scaled(count) for count in GOOGLENET_MODULES[module_name]]
+        filters = [scaled(count, width) for count in GOOGLENET_MODULES[module_name]]
         x = inception_module(x, filters, batch_norm=batch_norm, name=f"inception_{module_name}")
         if module_name in POOL_AFTER:
             x = max_pool(x, name=f"pool_after_{module_name}")
@@ -84,5 +85,5 @@ def googlenet_style(
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
-    stem_depth = 3 if is_large(inputs) else 1
+    stem_depth = 3 if large else 1
     return keras.Model(inputs, outputs, name=name or f"googlenet_style_{stem_depth + 2 * modules + 1}")

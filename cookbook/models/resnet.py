@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from cookbook.models.blocks import can_halve
 from cookbook.models.blocks import conv_unit
 from cookbook.models.blocks import is_large
 from cookbook.models.blocks import max_pool
@@ -82,7 +83,7 @@ def resnet_style(input_shape, num_classes, *, depth=20, width=16, shortcut="iden
         x = conv_unit(inputs, width, 3, name="stem_conv_3x3")
     for stage in range(3):
         for block in range(blocks_per_stage):
-            halve = stage > 0 and block == 0 and min(x.shape[1:3]) >= 2
+            halve = stage > 0 and block == 0 and can_halve(x)
             x = residual_block(
                 x,
                 width * 2**stage,
