@@ -30,6 +30,7 @@ from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
 from cookbook.scaling import ScaleOptions
 from cookbook.seeding import seed_everything
+from cookbook.tracing import build_training_state
 from cookbook.training_loop import StrategyLoop
 
 SETTINGS = ("epochs", "batch_size", "seeds")
@@ -201,6 +202,7 @@ class Experiment:
                 data.train, data.validation, epochs=epochs, callbacks=standard, checkpoint_dir=backup_dir
             )
         else:
+            build_training_state(model, next(iter(data.validation)))
             model.fit(
                 data.train,
                 validation_data=data.validation,

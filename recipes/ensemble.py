@@ -42,6 +42,7 @@ from cookbook.models import small_convnet
 from cookbook.plots import plot_tradeoffs
 from cookbook.statistics import compare
 from cookbook.statistics import summarize
+from cookbook.tracing import build_training_state
 from cookbook.wrappers import SKLearnClassifier
 
 CLAIM = (
@@ -70,6 +71,7 @@ def member_network(X, y, image_shape):
     outputs = convnet(keras.layers.Reshape(image_shape)(inputs))
     model = keras.Model(inputs, outputs, name="member")
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    build_training_state(model, (X[:1], y[:1]))
     return model
 
 

@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import dataclasses
+import functools
 import os
 import socket
 from pathlib import Path
@@ -76,24 +77,43 @@ def load_dataset(
     check_dataset(name)
     if os.path.isdir(name):
         splits, description = _load_folder(name, image_size or FOLDER_IMAGE_SIZE)
+        cached = {split: _cache(ds) for split, ds in splits.items()}
     else:
-        splits, description = _load_tfds(name, data_dir, image_size)
-    pipelines, sizes = {}, {}
-    for split, ds in splits.items():
-        pipelines[split], sizes[split] = _pipeline(ds, batch_size, seed if split == "train" else None)
+        cached, description = _load_tfds_cached(name, data_dir, image_size and tuple(image_size))
+    pipelines = {
+        split: _pipeline(ds, size, batch_size, seed if split == "train" else None)
+        for split, (ds, size) in cached.items()
+    }
+    sizes = {split: size for split, (_, size) in cached.items()}
     return Dataset(**pipelines, facts=DatasetFacts(**description, split_sizes=sizes))
 
 
-def _pipeline(ds, batch_size, shuffle_seed):
-    """The batched pipeline and the split's size, counted in the pass that fills the cache."""
+@functools.lru_cache(maxsize=4)
+def _load_tfds_cached(name, data_dir, image_size):
+    """Decodes a prepared TFDS dataset into memory once per process.
+
+    Recipes load the same data for every variant and seed; reading the builder and
+    filling the cache took about a second each time. Prepared TFDS data never
+    changes, and each `load_dataset` still shuffles and batches anew.
+    """
+    splits, description = _load_tfds(name, data_dir, image_size)
+    return {split: _cache(ds) for split, ds in splits.items()}, description
+
+
+def _cache(ds):
+    """The split cached in memory and its size, counted in the pass that fills the cache."""
     # Fill the cache now, in one complete pass: an iterator that stops early (a user's
     # `next(iter(...))`) would otherwise race a later full pass into a partial cache.
     ds = ds.cache()
-    size = int(ds.reduce(0, lambda count, _: count + 1))
+    return ds, int(ds.reduce(0, lambda count, _: count + 1))
+
+
+def _pipeline(ds, size, batch_size, shuffle_seed):
+    """Shuffled (the training split) and batched; `batch_size=None` is one batch."""
     if shuffle_seed is not None:
         buffer = size if 0 < size <= 100_000 else 10_000
         ds = ds.shuffle(buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size or size).prefetch(tf.data.AUTOTUNE), size
+    return ds.batch(batch_size or size).prefetch(tf.data.AUTOTUNE)
 
 
 def _scale(image, label, image_size=None):
