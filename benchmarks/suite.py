@@ -1,10 +1,10 @@
 """Every benchmark in one process run, side by side, written to benchmarks/results.json.
 
-    python benchmarks/suite.py [--repeats 5] [--out benchmarks/results.json]
+    python benchmarks/suite.py [--blocks 40] [--repeats 5] [--out benchmarks/results.json]
 
 1. Step-time ratios: each explicit layer / its Keras built-in (a 32x32x3 CNN) and each
-   from-scratch optimizer / its built-in (the small ConvNet on digits), medians of
-   `--repeats` interleaved runs.
+   from-scratch optimizer / its built-in (the small ConvNet on digits), over `--blocks`
+   interleaved epochs per model, with 90% intervals and the targets (see timing.py).
 2. Input pipeline: examples per second that the `digits` tf.data pipeline delivers alone,
    against examples per second the recipe network consumes in training; above 1 the input
    is not the bottleneck.
@@ -44,7 +44,7 @@ MAX_EPOCHS = 60
 MATMUL_SIZE = 1024
 
 
-def layer_ratios(repeats):
+def layer_ratios(blocks):
     rng = np.random.default_rng(0)
     images = rng.random((1024, 32, 32, 3), dtype=np.float32)
     labels = rng.integers(0, 10, 1024)
@@ -54,16 +54,18 @@ def layer_ratios(repeats):
         name: (compiled(build(kind), dataset), compiled(build(None, layer_benchmark.pool_kind(kind)), dataset))
         for name, kind in layer_benchmark.PAIRS.items()
     }
-    return compare_step_times(pairs, dataset, repeats)
+    return compare_step_times(pairs, dataset, blocks, layer_benchmark.TARGETS)
 
 
-def optimizer_ratios(data, repeats):
+def optimizer_ratios(data, blocks):
     compiled = optimizer_benchmark.compiled_model
     pairs = {
         name: (compiled(ours(), data.facts, data.train), compiled(theirs(), data.facts, data.train))
         for name, (ours, theirs) in optimizer_benchmark.PAIRS.items()
     }
-    return compare_step_times(pairs, data.train, repeats)
+    return compare_step_times(
+        pairs, data.train, blocks, optimizer_benchmark.TARGETS, optimizer_benchmark.EPOCHS_PER_BLOCK
+    )
 
 
 def recipe_network(data):
@@ -135,17 +137,24 @@ def time_to_accuracy(data):
 
 
 @click.command()
-@click.option("--repeats", type=click.IntRange(min=5), default=5, show_default=True, help="Medians of this many runs (at least 5).")
+@click.option(
+    "--blocks", type=click.IntRange(min=10), default=40, show_default=True,
+    help="Epochs per model in the step-time ratios, alternating with its twin (at least 10).",
+)
+@click.option(
+    "--repeats", type=click.IntRange(min=5), default=5, show_default=True,
+    help="Medians of this many runs for throughput and peak (at least 5).",
+)
 @click.option("--data-dir", type=click.Path(file_okay=False), help="TFDS data folder.")
 @click.option("--out", type=click.Path(dir_okay=False), default="benchmarks/results.json", show_default=True)
-def main(repeats, data_dir, out):
+def main(blocks, repeats, data_dir, out):
     """Run every benchmark side by side and write the numbers to OUT."""
     data = load_dataset("digits", batch_size=32, seed=0, data_dir=data_dir)
-    layers = layer_ratios(repeats)
-    print(f"Explicit layer / built-in (32x32x3 CNN, batch 64, median of {repeats}):")
+    layers = layer_ratios(blocks)
+    print(f"Explicit layer / built-in (32x32x3 CNN, batch 64, {blocks} interleaved epochs each):")
     print_ratios(layers, "explicit", "built-in")
-    optimizers = optimizer_ratios(data, repeats)
-    print(f"\nFrom-scratch optimizer / built-in (small ConvNet on digits, batch 32, median of {repeats}):")
+    optimizers = optimizer_ratios(data, blocks)
+    print(f"\nFrom-scratch optimizer / built-in (small ConvNet on digits, batch 32, {blocks} interleaved epochs each):")
     print_ratios(optimizers, "ours", "built-in")
     throughput, model = pipeline_throughput(data, repeats)
     print(
@@ -169,6 +178,7 @@ def main(repeats, data_dir, out):
         out,
         {
             "date": time.strftime("%Y-%m-%d"),
+            "blocks": blocks,
             "repeats": repeats,
             "layers": layers,
             "optimizers": optimizers,

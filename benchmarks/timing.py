@@ -1,10 +1,27 @@
-"""Side-by-side timing shared by the benchmarks: interleaved repeats, medians, ratios."""
+"""Side-by-side timing shared by the benchmarks: interleaved epochs, a robust step time,
+and a ratio with its uncertainty.
 
-import statistics
+The two models of a pair train one epoch at a time, alternating, and which goes first
+flips every block, so drift in the machine's speed falls on both alike. This 2-core VM
+also has a slow mode: now and then an epoch runs at about half speed (twice the step
+time, whichever model it is), hitting a sixth to a third of the epochs at random. A
+median over a handful of repeats can land in it for one model and not the other, which
+is how earlier runs read ratios from 0.8 to 1.7 for one layer. So each model's step time
+is the lower quartile of many epochs (like `timeit`, which keeps the fastest runs
+because slower ones measure interference, not the code), and the ratio comes with a
+90% bootstrap interval that resamples the blocks in pairs.
+"""
+
 import time
 
+import numpy as np
 
-def time_epochs(model, dataset, epochs=3):
+STEP_TIME_QUANTILE = 0.25
+INTERVAL = (0.05, 0.95)
+BOOTSTRAP_SAMPLES = 2000
+
+
+def time_epochs(model, dataset, epochs=1):
     """Seconds per training step over `epochs` epochs of `model.fit` (no validation)."""
     steps = int(dataset.cardinality()) * epochs
     started = time.perf_counter()
@@ -12,34 +29,76 @@ def time_epochs(model, dataset, epochs=3):
     return (time.perf_counter() - started) / steps
 
 
-def compare_step_times(pairs, dataset, repeats):
-    """`pairs`: `{name: (ours, reference)}` of compiled, warmed-up models.
+def step_time(seconds):
+    return float(np.quantile(seconds, STEP_TIME_QUANTILE))
 
-    Each repeat times a few epochs of every model, alternating which of a pair goes
-    first so that drift in the machine's speed falls on both alike. Returns
-    `{name: {"ours": median s/step, "reference": ..., "ratio": ours / reference}}`
-    with the per-repeat values.
+
+def ratio_interval(ours, reference, seed=0):
+    """A 90% bootstrap interval of step_time(ours) / step_time(reference), resampling
+    blocks (each an epoch of both models, back to back) with replacement."""
+    ours, reference = np.asarray(ours), np.asarray(reference)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(ours), size=(BOOTSTRAP_SAMPLES, len(ours)))
+    ratios = np.quantile(ours[picks], STEP_TIME_QUANTILE, axis=1) / np.quantile(
+        reference[picks], STEP_TIME_QUANTILE, axis=1
+    )
+    low, high = np.quantile(ratios, INTERVAL)
+    return float(low), float(high)
+
+
+def against_target(interval, target):
+    """`meets` when the whole interval is at or under the target, `misses` when it is
+    all above, `undecided` when the noise straddles it."""
+    low, high = interval
+    if high <= target:
+        return "meets"
+    if low > target:
+        return "misses"
+    return "undecided"
+
+
+def compare_step_times(pairs, dataset, blocks, targets=None, epochs_per_block=1):
+    """`pairs`: `{name: (ours, reference)}` of compiled, warmed-up models; `targets`:
+    `{name: highest acceptable ratio}`. A block is `epochs_per_block` epochs of each model:
+    more than one where an epoch is so short that `fit`'s own overhead would blur it.
+
+    Returns `{name: {"ours", "reference" (s/step), "ratio", "interval", "target",
+    "verdict", "ours_per_block", "reference_per_block"}}`.
     """
+    targets = targets or {}
     times = {name: {"ours": [], "reference": []} for name in pairs}
-    for repeat in range(repeats):
+    for block in range(blocks):
         for name, (ours, reference) in pairs.items():
             order = [("ours", ours), ("reference", reference)]
-            for label, model in order if repeat % 2 == 0 else reversed(order):
-                times[name][label].append(time_epochs(model, dataset))
-    return {
-        name: {
-            "ours": statistics.median(t["ours"]),
-            "reference": statistics.median(t["reference"]),
-            "ratio": statistics.median(t["ours"]) / statistics.median(t["reference"]),
-            "ours_per_repeat": t["ours"],
-            "reference_per_repeat": t["reference"],
+            for label, model in order if block % 2 == 0 else reversed(order):
+                times[name][label].append(time_epochs(model, dataset, epochs_per_block))
+    results = {}
+    for name, t in times.items():
+        interval = ratio_interval(t["ours"], t["reference"])
+        target = targets.get(name)
+        results[name] = {
+            "ours": step_time(t["ours"]),
+            "reference": step_time(t["reference"]),
+            "ratio": step_time(t["ours"]) / step_time(t["reference"]),
+            "interval": list(interval),
+            "target": target,
+            "verdict": None if target is None else against_target(interval, target),
+            "ours_per_block": t["ours"],
+            "reference_per_block": t["reference"],
         }
-        for name, t in times.items()
-    }
+    return results
 
 
 def print_ratios(results, ours_label, reference_label):
     width = max(map(len, results))
-    print(f"{'':<{width}}  {ours_label + ' ms/step':>16}  {reference_label + ' ms/step':>18}  ratio")
+    print(
+        f"{'':<{width}}  {ours_label + ' ms/step':>16}  {reference_label + ' ms/step':>18}  "
+        f"ratio  90% interval  target"
+    )
     for name, r in results.items():
-        print(f"{name:<{width}}  {r['ours'] * 1e3:>16.3f}  {r['reference'] * 1e3:>18.3f}  {r['ratio']:.3f}")
+        low, high = r["interval"]
+        target = "" if r["target"] is None else f"<= {r['target']:.2f}: {r['verdict']}"
+        print(
+            f"{name:<{width}}  {r['ours'] * 1e3:>16.3f}  {r['reference'] * 1e3:>18.3f}  "
+            f"{r['ratio']:.3f}  {low:.3f}-{high:.3f}   {target}"
+        )

@@ -180,3 +180,15 @@ def test_a_partial_read_does_not_truncate_later_passes(data_dir):
     next(iter(data.validation.unbatch().batch(100)))  # stops early, as a probe batch does
     assert len(labels_of(data.validation)) == 360
     assert len(labels_of(data.train)) == 1077
+
+
+def test_loading_again_reuses_the_decoded_splits(data_dir, monkeypatch):
+    first = load_dataset("digits", data_dir=data_dir, seed=5)
+    opened = []
+    builder = tfds.builder
+    monkeypatch.setattr(tfds, "builder", lambda *args, **kwargs: opened.append(args) or builder(*args, **kwargs))
+    again = load_dataset("digits", data_dir=data_dir, seed=5, batch_size=7)
+    assert opened == []  # every variant and seed of a recipe loads; the data is decoded once
+    assert again.facts == first.facts
+    assert next(iter(again.train))[0].shape[0] == 7
+    assert np.array_equal(labels_of(again.train), labels_of(first.train))
