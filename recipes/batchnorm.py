@@ -7,7 +7,7 @@ Measures: the same small ConvNet with and without batch normalization (`cookbook
     after every convolution and the hidden dense layer, trained with SGD and momentum at
     learning rates 0.01, 0.1, 0.5 and 1.0: steps and seconds to 90% validation accuracy, and
     the highest learning rate at which each still reaches it, as ratios.
-Time on CPU: about 2 minutes on 2 cores at default settings; `--quick` about 15 seconds.
+Time on CPU: about 1.6 minutes on 2 cores at default settings; `--quick` about 10 seconds.
 """
 
 """

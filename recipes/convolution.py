@@ -6,7 +6,7 @@ Anchor: LeCun et al. 1998: LeNet-5 reached state-of-the-art digit recognition wi
 Measures: a small ConvNet against an MLP with as many weights and an MLP with about 20 times as
     many, over the same seeds: parameters and test accuracy side by side; and the feature maps
     of successive layers for one test digit, as a picture.
-Time on CPU: about 40 seconds on 2 cores at default settings; `--quick` about 10 seconds.
+Time on CPU: about 30 seconds on 2 cores at default settings; `--quick` about 10 seconds.
 """
 
 """

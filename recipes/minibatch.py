@@ -6,8 +6,8 @@ Measures: the same small ConvNet trained with fixed-rate gradient descent at bat
     32, 128 and the whole training split (full batch), for the same number of epochs (equal
     compute: every variant sees every example equally often): training loss against epochs,
     updates and wall time; seconds per update; test accuracy after equal compute.
-Time on CPU: about 2.5 minutes on 2 cores at default settings (batch size 1 takes most of it);
-    `--quick` about 20 seconds.
+Time on CPU: about 2 minutes on 2 cores at default settings (batch size 1 takes most of it);
+    `--quick` about 13 seconds.
 """
 
 """

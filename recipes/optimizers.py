@@ -7,7 +7,7 @@ Measures: the same small ConvNet trained with each of the five from-scratch opti
     (`cookbook.optimizers`) over the same seeds: validation-accuracy curves, epochs to 90%
     validation accuracy, final test accuracy; and each optimizer's path across a ravine
     (Rosenbrock) and a saddle point, drawn as a picture.
-Time on CPU: about 1.5 minutes on 2 cores at default settings; `--quick` about 20 seconds.
+Time on CPU: about 1.4 minutes on 2 cores at default settings; `--quick` about 15 seconds.
 """
 
 """

@@ -6,7 +6,7 @@ Anchor: Scherer et al. 2010: max pooling beat average subsampling. Springenberg 
 Measures: the same small ConvNet with max pooling, average pooling, strided convolutions, and no
     downsampling at all (each built from `cookbook.layers`), over the same seeds: test accuracy,
     parameters and FLOPs; plus a real 224x224 photo pooled to 112x112 both ways.
-Time on CPU: about 1.2 minutes on 2 cores at default settings; `--quick` about 15 seconds.
+Time on CPU: about 1.1 minutes on 2 cores at default settings; `--quick` about 10 seconds.
 """
 
 """

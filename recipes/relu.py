@@ -8,7 +8,7 @@ Measures: the same 8-weight-layer plain CNN trained with each activation (same i
     optimizer and seeds): epochs and seconds to reach 75% training accuracy (AlexNet's 25%
     training error) as ratios against ReLU, training curves, and every layer's gradient norm
     at initialization and after each epoch.
-Time on CPU: about 1.7 minutes on 2 cores at default settings; `--quick` about 17 seconds.
+Time on CPU: about 1.6 minutes on 2 cores at default settings; `--quick` about 11 seconds.
 """
 
 """
