@@ -190,5 +190,5 @@ def test_loading_again_reuses_the_decoded_splits(data_dir, monkeypatch):
     again = load_dataset("digits", data_dir=data_dir, seed=5, batch_size=7)
     assert opened == []  # every variant and seed of a recipe loads; the data is decoded once
     assert again.facts == first.facts
+    assert np.array_equal(labels_of(again.train), labels_of(first.train))  # first epoch of each
     assert next(iter(again.train))[0].shape[0] == 7
-    assert np.array_equal(labels_of(again.train), labels_of(first.train))
