@@ -9,7 +9,7 @@ Measures: ResNet-style networks (`cookbook.models.resnet_style`) with and withou
     training error over time (the degradation plot), final training and test accuracy,
     parameters, FLOPs per image and seconds per epoch, and test accuracy against parameters
     and FLOPs.
-Time on CPU: about 3.7 minutes on 2 cores at default settings; `--quick` about 40 seconds.
+Time on CPU: about 3.7 minutes on 2 cores at default settings; `--quick` about 35 seconds.
 """
 
 """

@@ -10,7 +10,7 @@ Measures: four small ConvNets per ensemble, each trained for the same epochs, co
     the members' validation-split predictions). Test accuracy of each against its own members
     (average and best), training error of boosting against its first member, and one network
     trained as long as a whole ensemble (equal total training).
-Time on CPU: about 2.4 minutes on 2 cores at default settings; `--quick` about 25 seconds.
+Time on CPU: about 2.4 minutes on 2 cores at default settings; `--quick` about 20 seconds.
 """
 
 """
