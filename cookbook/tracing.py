@@ -3,9 +3,9 @@
 On the TensorFlow backend without a distribution strategy, Keras creates the compiled
 metrics' variables (and, unless built, the optimizer's) while `tf.function` traces the
 first training step. `tf.function` then traces the whole step a second time, because a
-first trace that creates variables cannot be kept. For a deep network each trace of its training step
-costs seconds, more than an epoch on `digits`; creating those variables eagerly
-beforehand leaves one trace and changes no number.
+first trace that creates variables cannot be kept. For a deep network each trace of its
+training step costs seconds, more than an epoch on `digits`; creating those variables
+eagerly beforehand leaves one trace and changes no number.
 """
 
 import keras
