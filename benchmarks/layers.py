@@ -85,6 +85,20 @@ def compiled(model, dataset):
     return model
 
 
+def measure(blocks, batch_size=64, examples=1024, only=()):
+    """Step times and ratios of every pair (or those named in `only`) on random images."""
+    rng = np.random.default_rng(0)
+    images = rng.random((examples, 32, 32, 3), dtype=np.float32)
+    labels = rng.integers(0, 10, examples)
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size).cache()
+    pairs = {
+        name: (compiled(cnn(kind), dataset), compiled(cnn(None, pool_kind(kind)), dataset))
+        for name, kind in PAIRS.items()
+        if not only or name in only
+    }
+    return compare_step_times(pairs, dataset, blocks, TARGETS)
+
+
 @click.command()
 @click.option(
     "--blocks", type=click.IntRange(min=10), default=40, show_default=True,
@@ -96,16 +110,7 @@ def compiled(model, dataset):
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the numbers here.")
 def main(blocks, batch_size, examples, only, json_path):
     """Step time, explicit layer / Keras built-in, side by side."""
-    rng = np.random.default_rng(0)
-    images = rng.random((examples, 32, 32, 3), dtype=np.float32)
-    labels = rng.integers(0, 10, examples)
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size).cache()
-    pairs = {
-        name: (compiled(cnn(kind), dataset), compiled(cnn(None, pool_kind(kind)), dataset))
-        for name, kind in PAIRS.items()
-        if not only or name in only
-    }
-    results = compare_step_times(pairs, dataset, blocks, TARGETS)
+    results = measure(blocks, batch_size, examples, only)
     print(f"32x32x3 CNN, batch {batch_size}, {blocks} interleaved epochs per model")
     print_ratios(results, "explicit", "built-in")
     if json_path:

@@ -47,6 +47,15 @@ def compiled_model(optimizer, facts, dataset):
     return model
 
 
+def measure(data, blocks):
+    """Step times and ratios of every pair, on `data`'s training split."""
+    pairs = {
+        name: (compiled_model(ours(), data.facts, data.train), compiled_model(theirs(), data.facts, data.train))
+        for name, (ours, theirs) in PAIRS.items()
+    }
+    return compare_step_times(pairs, data.train, blocks, TARGETS, EPOCHS_PER_BLOCK)
+
+
 @click.command()
 @click.option(
     "--blocks", type=click.IntRange(min=10), default=40, show_default=True,
@@ -58,11 +67,7 @@ def compiled_model(optimizer, facts, dataset):
 def main(blocks, batch_size, data_dir, json_path):
     """Step time, from-scratch optimizer / Keras built-in, side by side."""
     data = load_dataset("digits", batch_size=batch_size, seed=0, data_dir=data_dir)
-    pairs = {
-        name: (compiled_model(ours(), data.facts, data.train), compiled_model(theirs(), data.facts, data.train))
-        for name, (ours, theirs) in PAIRS.items()
-    }
-    results = compare_step_times(pairs, data.train, blocks, TARGETS, EPOCHS_PER_BLOCK)
+    results = measure(data, blocks)
     print(f"small_convnet on digits, batch {batch_size}, {blocks} interleaved epochs per model")
     print_ratios(results, "ours", "built-in")
     if json_path:

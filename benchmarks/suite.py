@@ -25,7 +25,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import click  # noqa: E402
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import layers as layer_benchmark  # noqa: E402
@@ -35,37 +34,12 @@ from cookbook.models import count_flops  # noqa: E402
 from cookbook.models import small_convnet  # noqa: E402
 from cookbook.results import environment  # noqa: E402
 from cookbook.results import write_json_atomic  # noqa: E402
-from timing import compare_step_times  # noqa: E402
 from timing import print_ratios  # noqa: E402
 from timing import time_epochs  # noqa: E402
 
 TARGET_TEST_ACCURACY = 0.98
 MAX_EPOCHS = 60
 MATMUL_SIZE = 1024
-
-
-def layer_ratios(blocks):
-    rng = np.random.default_rng(0)
-    images = rng.random((1024, 32, 32, 3), dtype=np.float32)
-    labels = rng.integers(0, 10, 1024)
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(64).cache()
-    build, compiled = layer_benchmark.cnn, layer_benchmark.compiled
-    pairs = {
-        name: (compiled(build(kind), dataset), compiled(build(None, layer_benchmark.pool_kind(kind)), dataset))
-        for name, kind in layer_benchmark.PAIRS.items()
-    }
-    return compare_step_times(pairs, dataset, blocks, layer_benchmark.TARGETS)
-
-
-def optimizer_ratios(data, blocks):
-    compiled = optimizer_benchmark.compiled_model
-    pairs = {
-        name: (compiled(ours(), data.facts, data.train), compiled(theirs(), data.facts, data.train))
-        for name, (ours, theirs) in optimizer_benchmark.PAIRS.items()
-    }
-    return compare_step_times(
-        pairs, data.train, blocks, optimizer_benchmark.TARGETS, optimizer_benchmark.EPOCHS_PER_BLOCK
-    )
 
 
 def recipe_network(data):
@@ -150,10 +124,10 @@ def time_to_accuracy(data):
 def main(blocks, repeats, data_dir, out):
     """Run every benchmark side by side and write the numbers to OUT."""
     data = load_dataset("digits", batch_size=32, seed=0, data_dir=data_dir)
-    layers = layer_ratios(blocks)
+    layers = layer_benchmark.measure(blocks)
     print(f"Explicit layer / built-in (32x32x3 CNN, batch 64, {blocks} interleaved epochs each):")
     print_ratios(layers, "explicit", "built-in")
-    optimizers = optimizer_ratios(data, blocks)
+    optimizers = optimizer_benchmark.measure(data, blocks)
     print(f"\nFrom-scratch optimizer / built-in (small ConvNet on digits, batch 32, {blocks} interleaved epochs each):")
     print_ratios(optimizers, "ours", "built-in")
     throughput, model = pipeline_throughput(data, repeats)

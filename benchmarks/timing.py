@@ -74,12 +74,13 @@ def compare_step_times(pairs, dataset, blocks, targets=None, epochs_per_block=1)
                 times[name][label].append(time_epochs(model, dataset, epochs_per_block))
     results = {}
     for name, t in times.items():
+        ours, reference = step_time(t["ours"]), step_time(t["reference"])
         interval = ratio_interval(t["ours"], t["reference"])
         target = targets.get(name)
         results[name] = {
-            "ours": step_time(t["ours"]),
-            "reference": step_time(t["reference"]),
-            "ratio": step_time(t["ours"]) / step_time(t["reference"]),
+            "ours": ours,
+            "reference": reference,
+            "ratio": ours / reference,
             "interval": list(interval),
             "target": target,
             "verdict": None if target is None else against_target(interval, target),
