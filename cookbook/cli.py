@@ -134,16 +134,18 @@ def list_recipes():
 
 
 @main.command(cls=Command)
-@click.argument("names", nargs=-1, required=True, metavar="NAME... | all")
+@click.argument("names", nargs=-1, required=True, metavar="NAME... | PATH... | all")
 @run_options
 def run(names, **options):
-    """Run recipes (or `all`) and print a table of their verdicts.
+    """Run recipes (by name, by the path of a recipe file, or `all`) and print a table of
+    their verdicts.
 
     Results go to OUT/NAME/result.json with plots beside it. An interrupted run resumes
     when the same command is run again.
     """
-    available = list(registry.available_recipes())
-    chosen = available if "all" in names else list(dict.fromkeys(names))
+    if "all" in names and len(names) > 1:
+        raise CookbookError("'all' runs every recipe: give it alone, or name the recipes to run.")
+    chosen = list(registry.available_recipes()) if "all" in names else list(dict.fromkeys(names))
     for name in chosen:
         registry.recipe_path(name)  # Fails on an unknown name before anything trains.
     run_recipes(chosen, options)
@@ -165,33 +167,34 @@ def report(out):
 
 
 def run_recipes(names_or_modules, options):
+    from cookbook.experiment import run_recipe
+
     config = make_config(options)
     results = []
     for index, item in enumerate(names_or_modules, start=1):
         module = registry.load_recipe(item) if isinstance(item, str) else item
-        name = Path(module.__file__).stem
-        click.echo(f"== Recipe {index} of {len(names_or_modules)}: {name} ==")
+        click.echo(f"== Recipe {index} of {len(names_or_modules)}: {registry.recipe_name(module)} ==")
         try:
-            results.append(registry.run_recipe(module, config))
+            results.append(run_recipe(module, config))
         except KeyboardInterrupt:
             raise click.Abort() from None
     print_verdicts(results, config.out)
     return results
 
 
-SCALE_OPTIONS = ("device", "strategy", "workers", "worker_index", "mixed_precision", "jit")
-
-
 def make_config(options):
+    """The `RunConfig` of the command line's options; the scale options are `ScaleOptions`'s fields."""
+    import dataclasses
+
     from cookbook.data.loading import check_dataset
-    from cookbook.experiment import RunConfig
     from cookbook.scaling import ScaleOptions
+    from cookbook.settings import RunConfig
 
     options = dict(options)
-    scale = ScaleOptions(**{name: options.pop(name) for name in SCALE_OPTIONS})
+    scale_options = ScaleOptions(**{field.name: options.pop(field.name) for field in dataclasses.fields(ScaleOptions)})
     check_dataset(options["dataset"])
     ensure_writable(options["out"])
-    return RunConfig(**options, scale=scale)
+    return RunConfig(**options, scale_options=scale_options)
 
 
 def ensure_writable(folder):
@@ -272,7 +275,7 @@ def info(data_dir):
 
 def run_this_recipe(module):
     """`python recipes/NAME.py [OPTIONS]`: the recipe with `cookbook run`'s options."""
-    name = Path(module.__file__).stem
+    name = registry.recipe_name(module)
 
     @click.command(
         cls=Command,

@@ -1,333 +1,274 @@
-"""The harness every recipe runs on: settings, seeds, training, resuming and the result file.
+"""The harness every recipe runs on: it trains each variant under each condition with each
+seed, keeps and resumes the records, and writes the result.
 
-A recipe module defines `CLAIM`, `DEFAULTS` (and `QUICK`) and `run(experiment)`.
-`run` trains each variant over the experiment's seeds with `run_seeds` and
-`fit`, then calls `conclude` with a verdict computed from what it measured.
+A recipe is a module that declares its experiment and nothing else:
+
+- a docstring whose `Claim:` line states the claim it tests;
+- `DEFAULTS`: `epochs`, `batch_size`, `seeds` and any setting of its own (depths,
+  learning rates, ...); `QUICK`: what `--quick` changes. Both are read only through the
+  resolved settings, `run.settings` and `results.settings`;
+- `VARIANTS` (names, or `{name: spec}`), or `variants(settings)` returning them;
+- optionally `CONDITIONS` (or `conditions(settings)`): a regime axis, every variant being
+  trained under each condition;
+- optionally `UNSUPPORTED_STRATEGIES`: `{strategy: why}`, refused before anything runs;
+- `train(run)`: trains one variant under one condition with one seed and returns a dict
+  of what it measured;
+- `conclude(results)`: returns a `cookbook.analysis.Conclusion` from every run's records.
 """
 
-import csv
 import dataclasses
-import functools
-import hashlib
-import json
-import math
-import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import keras
-
-from cookbook import statistics
-from cookbook.callbacks import EpochSeconds
-from cookbook.data import DEFAULT_DATASET
-from cookbook.data import load_dataset
+from cookbook import scaling
+from cookbook.analysis import Results
+from cookbook.analysis import summarize_records
+from cookbook.data.loading import open_dataset
 from cookbook.errors import CookbookError
+from cookbook.registry import claim_of
+from cookbook.registry import recipe_name
+from cookbook.resume import ResumeStore
 from cookbook.results import environment
-from cookbook.results import read_json
 from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
-from cookbook.scaling import ScaleOptions
 from cookbook.seeding import seed_everything
-from cookbook.tracing import build_training_state
-from cookbook.training_loop import StrategyLoop
+from cookbook.settings import resolve_settings
+from cookbook.trainer import Trainer
+from cookbook.trainer import copy_state
 
-SETTINGS = ("epochs", "batch_size", "seeds")
 RUN_BATCH_SIZE = object()  # "the run's batch size", told apart from None (full batch)
 
 
 @dataclasses.dataclass(frozen=True)
-class RunConfig:
-    """What the user asked for. `None` settings take the recipe's own defaults."""
+class Recipe:
+    """A recipe module's declarations, checked once."""
 
-    dataset: str = DEFAULT_DATASET
-    data_dir: str | None = None
-    epochs: int | None = None
-    batch_size: int | None = None
-    seeds: int | None = None
-    seed: int = 0
-    quick: bool = False
-    out: str = "results"
-    verbose: int | str = "auto"  # Keras fit verbosity; "auto": a progress bar on a terminal.
-    scale: ScaleOptions = ScaleOptions()  # device, strategy, mixed precision, XLA
+    name: str
+    claim: str
+    module: object
 
-    def __post_init__(self):
-        for name in SETTINGS:
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise CookbookError(f"{name} must be a positive integer, got {value!r}.")
+    @classmethod
+    def from_module(cls, module):
+        name = recipe_name(module)
+        missing = [attribute for attribute in ("DEFAULTS", "train", "conclude") if not hasattr(module, attribute)]
+        if not (hasattr(module, "VARIANTS") or hasattr(module, "variants")):
+            missing.append("VARIANTS (or variants(settings))")
+        if missing:
+            raise CookbookError(f"Recipe {name!r} does not define {', '.join(missing)}.")
+        return cls(name, claim_of(module.__doc__, name), module)
+
+    def settings(self, config):
+        return resolve_settings(config, self.module.DEFAULTS, getattr(self.module, "QUICK", None))
+
+    def variants(self, settings):
+        return _named(getattr(self.module, "VARIANTS", None) or self.module.variants(settings))
+
+    def conditions(self, settings):
+        """`{condition: spec}`; `{None: None}` for a recipe without a regime axis."""
+        declared = getattr(self.module, "CONDITIONS", None)
+        if declared is None and hasattr(self.module, "conditions"):
+            declared = self.module.conditions(settings)
+        return _named(declared) if declared else {None: None}
+
+    def refuse_unsupported(self, options):
+        why = getattr(self.module, "UNSUPPORTED_STRATEGIES", {}).get(options.strategy)
+        if why:
+            raise CookbookError(f"The {self.name} recipe cannot run under --strategy {options.strategy}: {why}")
+
+
+def _named(declared):
+    return dict(declared) if isinstance(declared, dict) else {name: name for name in declared}
+
+
+def run_recipe(module, config):
+    """Runs a recipe module under `config` (a `cookbook.settings.RunConfig`) and returns its result."""
+    recipe = Recipe.from_module(module)
+    recipe.refuse_unsupported(config.scale_options)
+    scale = scaling.setup(config.scale_options)
+    with scale.scope():  # models and optimizers the recipe builds land on the strategy's devices
+        return Experiment(recipe, config, scale).run()
 
 
 class Experiment:
-    """One run of one recipe: resolved settings, trained variants and the result file."""
+    """One run of one recipe: resolved settings, every variant x condition x seed, the result file."""
 
-    def __init__(self, recipe, claim, config, defaults, quick=None, scale=None):
+    def __init__(self, recipe, config, scale):
         self.recipe = recipe
-        self.claim = claim
         self.config = config
-        self.scale = scale  # a `cookbook.scaling.Scale`; None: Keras's defaults, one process
-        resolved = {**defaults, **((quick or {}) if config.quick else {})}
-        resolved.update(
-            {name: getattr(config, name) for name in SETTINGS if getattr(config, name)}
-        )
-        self.settings = resolved
-        self.epochs = resolved["epochs"]
-        self.batch_size = resolved["batch_size"]
-        self.seeds = [config.seed + offset for offset in range(resolved["seeds"])]
-        out = config.out
-        if scale is not None and not scale.is_chief:
-            out = tempfile.mkdtemp(prefix="cookbook-worker-")  # only the chief writes to --out
-        self.out_dir = Path(out) / recipe
-        self.history_dir = self.out_dir / "history"
-        self.variants = {}
+        self.scale = scale
+        self.settings = recipe.settings(config)
+        self.seeds = [config.seed + offset for offset in range(self.settings["seeds"])]
+        # Only the chief writes to --out; other workers of a cluster write to a scratch folder.
+        out = config.out if scale.is_chief else tempfile.mkdtemp(prefix="cookbook-worker-")
+        self.out_dir = Path(out) / recipe.name
+        self.store = ResumeStore(self.out_dir, {"config": dataclasses.asdict(config), **self.settings})
+        self.trainer = Trainer(scale, history_dir=self.out_dir / "history", verbose=config.verbose)
         self.plots = []
+        self._source = None
         self._started = time.perf_counter()
-        fingerprint = json.dumps({"config": dataclasses.asdict(config), **resolved}, sort_keys=True)
-        digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
-        # Finished seeds of an interrupted run, reused only by a run with the same settings.
-        self._progress_dir = self.out_dir / ".progress" / digest
-        self._runs_total = None
-        self._runs_done = 0
-        self._traced = {}  # variant -> (compiled model, its optimizer's initial state)
 
-    @property
-    def verbose(self):
-        if self.config.verbose == "auto":
-            return 1 if sys.stdout.isatty() else 2
-        return self.config.verbose
-
-    def load_data(self, seed, batch_size=RUN_BATCH_SIZE):
+    def dataset(self, seed, batch_size=RUN_BATCH_SIZE):
         """The run's dataset, shuffled by `seed`; `batch_size=None` gives full batches."""
-        return load_dataset(
-            self.config.dataset,
-            batch_size=self.batch_size if batch_size is RUN_BATCH_SIZE else batch_size,
-            seed=seed,
-            data_dir=self.config.data_dir,
-        )
-
-    def plan(self, variants):
-        """Announces how many trainings follow, for the progress display."""
-        self._runs_total = len(variants) * len(self.seeds)
-
-    def run_variants(self, variants, train_one):
-        """Trains every variant over every seed; returns `{name: [record per seed]}`.
-
-        `variants` maps a variant's name to what `train_one(spec, seed)` needs to
-        build it; a plain list of names passes each name as its own spec.
-        """
-        if not isinstance(variants, dict):
-            variants = {name: name for name in variants}
-        self.plan(variants)
-        return {
-            name: self.run_seeds(name, functools.partial(train_one, spec))
-            for name, spec in variants.items()
-        }
-
-    def run_seeds(self, variant, train_one):
-        """Trains `variant` once per seed with `train_one(seed) -> dict` and keeps the records.
-
-        Each record is saved as soon as it exists, so a rerun after an
-        interruption (same settings) skips the seeds that had finished.
-        """
-        records = []
-        for seed in self.seeds:
-            self._runs_done += 1
-            of_total = f"/{self._runs_total}" if self._runs_total else ""
-            saved = self._progress_dir / "runs" / f"{variant}-seed{seed}.json"
-            if saved.exists():
-                print(f"[{self.recipe}] {variant}, seed {seed}: finished earlier, reusing it")
-                records.append(read_json(saved))
-                continue
-            print(f"[{self.recipe}] run {self._runs_done}{of_total}: {variant}, seed {seed}")
-            seed_everything(seed)
-            started = time.perf_counter()
-            record = {"seed": seed, **train_one(seed)}
-            record.setdefault("seconds", time.perf_counter() - started)
-            record = to_json_value(record)
-            write_json_atomic(saved, record)
-            records.append(record)
-        self.variants[variant] = records
-        return records
-
-    def reuse_traced(self, model, key):
-        """Returns a model that behaves exactly as the freshly built and compiled `model`,
-        but whose traced training and evaluation graphs are reused from earlier seeds.
-
-        Tracing a deep network's training step takes seconds (half a minute for a
-        GoogLeNet); seeds of one variant share the architecture, so the first
-        model built under `key` is kept and each later one only lends it its
-        variables: initial weights and random-seed states are copied over and the
-        optimizer's state is reset, so the result matches a fresh model's.
-        """
-        if key not in self._traced:
-            model.optimizer.build(model.trainable_variables)
-            initial = [variable.numpy() for variable in model.optimizer.variables]
-            self._traced[key] = (model, initial)
-            return model
-        kept, initial = self._traced[key]
-        shapes = [tuple(v.shape) for v in model.variables]
-        if shapes != [tuple(v.shape) for v in kept.variables]:
-            raise ValueError(f"reuse_traced({key!r}): the model differs from the one kept under that key.")
-        for target, source in zip(kept.variables, model.variables):
-            target.assign(source)
-        for variable, value in zip(kept.optimizer.variables, initial):
-            variable.assign(value)
-        return kept
-
-    def fit(self, model, data, *, variant, seed, epochs=None, callbacks=()):
-        """`model.fit` with the standard callbacks; returns the history and how training ended.
-
-        Callbacks given here run first, so values they add to `logs` land in the
-        CSV history too. Training stops at the first NaN loss and says so.
-        """
-        epochs = epochs or self.epochs
-        name = f"{variant}-seed{seed}"
-        history_path = self.history_dir / f"{name}.csv"
-        backup_dir = self._progress_dir / "backup" / name
-        if not backup_dir.exists() and history_path.exists():
-            history_path.unlink()  # Left by an earlier, completed run: start its history anew.
-        history_path.parent.mkdir(parents=True, exist_ok=True)
-        if self.config.scale.jit is not None:
-            model.jit_compile = self.config.scale.jit
-        standard = [
-            *callbacks,
-            EpochSeconds(),
-            keras.callbacks.TerminateOnNaN(),
-            keras.callbacks.CSVLogger(str(history_path), append=True),
-        ]
-        started = time.perf_counter()
-        if self._uses_strategy_loop:
-            self._strategy_loop(model).fit(
-                data.train, data.validation, epochs=epochs, callbacks=standard, checkpoint_dir=backup_dir
-            )
-        else:
-            build_training_state(model, next(iter(data.validation)))
-            model.fit(
-                data.train,
-                validation_data=data.validation,
-                epochs=epochs,
-                shuffle=False,  # The training split shuffles itself, by the run's seed.
-                verbose=self.verbose,
-                callbacks=[*standard, keras.callbacks.BackupAndRestore(str(backup_dir))],
-            )
-        seconds = time.perf_counter() - started
-        history = read_history(history_path)
-        losses = history.get("loss", [])
-        diverged = bool(losses) and not math.isfinite(losses[-1])
-        if diverged:
-            print(
-                f"[{self.recipe}] {variant}, seed {seed}: the loss became NaN in epoch "
-                f"{len(losses)}; training stopped there and the run counts as diverged."
-            )
-        return {
-            "history": history,
-            "epochs_trained": len(losses),
-            "diverged": diverged,
-            "fit_seconds": seconds,
-        }
-
-    def evaluate(self, model, dataset):
-        """`[loss, accuracy]` of `model` on `dataset`: `model.evaluate`, or the strategy loop's."""
-        if self._uses_strategy_loop:
-            return self._strategy_loop(model).evaluate(dataset)
-        return model.evaluate(dataset, verbose=0)
-
-    @property
-    def _uses_strategy_loop(self):
-        return self.scale is not None and self.scale.custom_loop
-
-    def _strategy_loop(self, model):
-        if getattr(model, "_cookbook_strategy_loop", None) is None:
-            model._cookbook_strategy_loop = StrategyLoop(model, self.scale.strategy)
-        return model._cookbook_strategy_loop
+        if self._source is None:  # checked and decoded once per experiment
+            self._source = open_dataset(self.config.dataset, data_dir=self.config.data_dir)
+        return self._source.batched(self.settings["batch_size"] if batch_size is RUN_BATCH_SIZE else batch_size, seed)
 
     def plot_path(self, name):
         """Where to save a plot; it is listed in the result."""
         path = self.out_dir / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.plots.append(path.name)
+        if path.name not in self.plots:
+            self.plots.append(path.name)
         return path
 
-    def conclude_from_parts(self, parts, evidence, measurements=None):
-        """Concludes with the verdict of a claim made of `parts` (`{part: verdict}`).
+    def run(self):
+        """Trains everything, lets the recipe conclude, and writes `OUT/RECIPE/result.json`."""
+        variants = self.recipe.variants(self.settings)
+        conditions = self.recipe.conditions(self.settings)
+        plan = [
+            (condition, variant, seed)
+            for condition in conditions
+            for variant in variants
+            for seed in self.seeds
+        ]
+        runs = {condition: {variant: [] for variant in variants} for condition in conditions}
+        for index, (condition, variant, seed) in enumerate(plan, start=1):
+            run = Run(self, variant, variants[variant], condition, conditions[condition], seed)
+            runs[condition][variant].append(self._record(run, f"{index}/{len(plan)}"))
+        results = Results(runs, settings=self.settings, seeds=self.seeds, plot_path=self.plot_path)
+        return self.write(self.recipe.module.conclude(results), runs)
 
-        The claim holds only if every part holds (`statistics.combine`); the
-        evidence sentence gets each part's verdict appended, with the gap between
-        means and the seed-to-seed spread it beat (or not), and `measurements`
-        records the parts.
-        """
-        listed = "; ".join(f"{part}: {_with_margin(verdict)}" for part, verdict in parts.items())
-        return self.conclude(
-            statistics.combine(parts.values()),
-            f"{evidence} Parts: {listed}.",
-            {"parts": parts, **(measurements or {})},
-        )
+    def _record(self, run, position):
+        where = f"{run.variant}" + (f", {run.condition}" if run.condition is not None else "")
+        finished = self.store.finished(run.name)
+        if finished is not None:
+            print(f"[{self.recipe.name}] {where}, seed {run.seed}: finished earlier, reusing it")
+            return finished
+        print(f"[{self.recipe.name}] run {position}: {where}, seed {run.seed}")
+        seed_everything(run.seed)
+        started = time.perf_counter()
+        measured = self.recipe.module.train(run)
+        record = {"seed": run.seed, **run.outcome, **measured}
+        record.setdefault("seconds", time.perf_counter() - started)
+        record = to_json_value(record)
+        self.store.keep(run.name, record)
+        return record
 
-    def conclude(self, verdict, evidence, measurements=None):
+    def write(self, conclusion, runs):
         """Writes `OUT/RECIPE/result.json` atomically and returns what it wrote."""
-        if verdict not in statistics.VERDICTS:
-            raise ValueError(f"verdict must be one of {statistics.VERDICTS}, got {verdict!r}")
+        variants = {
+            _result_key(variant, condition): {"summary": summarize_records(records), "runs": records}
+            for condition, by_variant in runs.items()
+            for variant, records in by_variant.items()
+        }
         result = {
-            "recipe": self.recipe,
-            "claim": self.claim,
-            "verdict": verdict,
-            "evidence": evidence,
-            "measurements": measurements or {},
-            "variants": {
-                name: {"summary": summarize_records(records), "runs": records}
-                for name, records in self.variants.items()
-            },
+            "recipe": self.recipe.name,
+            "claim": self.recipe.claim,
+            "verdict": conclusion.verdict,
+            "evidence": conclusion.evidence_with_parts(),
+            "measurements": {"parts": conclusion.parts, **conclusion.measurements},
+            "variants": variants,
             "plots": self.plots,
             "config": {**dataclasses.asdict(self.config), "resolved": self.settings},
             "environment": environment(),
-            "scale": self.scale.describe() if self.scale is not None else None,
+            "scale": self.scale.describe(),
             "seconds": time.perf_counter() - self._started,
         }
         write_json_atomic(self.out_dir / "result.json", result)
-        shutil.rmtree(self._progress_dir.parent, ignore_errors=True)
+        self.store.clear()
         return to_json_value(result)
 
 
-def _with_margin(verdict):
-    margin = verdict.margin() if isinstance(verdict, statistics.Verdict) else ""
-    return f"{verdict} ({margin})" if margin else str(verdict)
+def _result_key(variant, condition):
+    return variant if condition is None else f"{variant} @ {condition}"
 
 
-def histories(runs, metric):
-    """`{variant: [that metric's per-epoch history, one list per seed]}`, for `plot_curves`."""
-    return {name: [record["history"][metric] for record in records] for name, records in runs.items()}
+class Run:
+    """One training of a recipe: a variant under a condition with a seed, and its data.
 
-
-def summarize_records(records):
-    """Mean and spread over seeds of every numeric top-level field the records share."""
-    if not records:
-        return {}
-    shared = set.intersection(*(set(record) for record in records)) - {"seed"}
-    return {
-        key: statistics.summarize([record[key] for record in records])
-        for key in sorted(shared)
-        if all(
-            isinstance(record[key], (int, float)) and not isinstance(record[key], bool)
-            or record[key] is None
-            for record in records
-        )
-        and any(record[key] is not None for record in records)
-    }
-
-
-def read_history(path):
-    """Reads a CSVLogger file into `{metric: [one value per epoch]}`.
-
-    After a resume an epoch can appear twice; the later row wins.
+    `run.fit` and `run.evaluate` are the recipe's `model.fit` and `model.evaluate`:
+    they add the standard callbacks, write the history, resume an interrupted fit
+    and reuse traced graphs. After `run.fit(model)`, `model` holds the trained weights.
     """
-    rows = {}
-    with open(path, newline="") as file:
-        for row in csv.DictReader(file):
-            rows[int(row["epoch"])] = row
-    history = {}
-    for epoch in sorted(rows):
-        for key, value in rows[epoch].items():
-            if key != "epoch":
-                history.setdefault(key, []).append(float(value) if value else math.nan)
-    return history
+
+    def __init__(self, experiment, variant, spec, condition, condition_spec, seed):
+        self.variant = variant
+        self.spec = spec
+        self.condition = condition
+        self.condition_spec = condition_spec
+        self.seed = seed
+        self.settings = experiment.settings
+        self.outcome = {}  # what the last `fit` reported, kept in the record
+        self._experiment = experiment
+        self._data = None
+        self._twins = {}  # id(model) -> (model, the trainer's twin that trains for it)
+
+    @property
+    def name(self):
+        """The run's file name: `VARIANT-seedN`, with the condition between them if any."""
+        parts = [self.variant] + ([self.condition] if self.condition is not None else [])
+        return "-".join(str(part) for part in parts) + f"-seed{self.seed}"
+
+    @property
+    def epochs(self):
+        return self.settings["epochs"]
+
+    @property
+    def batch_size(self):
+        return self.settings["batch_size"]
+
+    @property
+    def verbose(self):
+        return self._experiment.trainer.fit_verbosity
+
+    @property
+    def is_first_seed(self):
+        return self.seed == self._experiment.seeds[0]
+
+    @property
+    def data(self):
+        """The run's `Dataset`: the run's batch size, training order shuffled by its seed."""
+        if self._data is None:
+            self._data = self.dataset()
+        return self._data
+
+    def dataset(self, batch_size=RUN_BATCH_SIZE):
+        """The run's data at another batch size (`None`: each split in one batch)."""
+        return self._experiment.dataset(self.seed, batch_size)
+
+    def plot_path(self, name):
+        return self._experiment.plot_path(name)
+
+    def fit(self, model, data=None, *, epochs=None, callbacks=()):
+        """Trains the compiled `model` on `data` (the run's by default) for the run's epochs.
+
+        Returns `{"history", "epochs_trained", "diverged", "fit_seconds"}`, which the
+        run's record also gets. Training stops at the first NaN loss and says so.
+        """
+        data = self.data if data is None else data
+        trainer = self._experiment.trainer
+        if id(model) not in self._twins:
+            self._twins[id(model)] = (model, trainer.twin_for(model, next(iter(data.validation))))
+        twin = self._twins[id(model)][1]
+        self.outcome = trainer.fit(
+            twin,
+            data,
+            history_name=self.name,
+            backup_dir=self._experiment.store.backup_dir(self.name),
+            epochs=epochs or self.epochs,
+            callbacks=callbacks,
+        )
+        if twin is not model:
+            copy_state(twin, model)
+        if self.outcome["diverged"]:
+            print(
+                f"[{self._experiment.recipe.name}] {self.name}: the loss became NaN in epoch "
+                f"{self.outcome['epochs_trained']}; training stopped there and the run counts as diverged."
+            )
+        return self.outcome
+
+    def evaluate(self, model, dataset):
+        """`[loss, accuracy]` of `model` on `dataset`, through the graphs traced for its architecture."""
+        twin = self._twins.get(id(model), (model, model))[1]
+        return self._experiment.trainer.evaluate(twin, dataset)

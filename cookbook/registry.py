@@ -1,17 +1,18 @@
-"""Finding the recipes, reading their claims without importing TensorFlow, and running them."""
+"""Finding the recipes, and reading their claims and tour positions without importing TensorFlow.
+
+A recipe's claim is the `Claim:` line of its docstring, written once; its place in the
+tour is its `TOUR_POSITION` (recipes without one come last, by name).
+"""
 
 import ast
 import importlib
 import importlib.util
+import re
 from pathlib import Path
 
 from cookbook.errors import CookbookError
 
-# The order of the guidelines in the lecture notes (shared/GUIDELINES.md).
-GUIDELINE_ORDER = (
-    "convolution", "pooling", "relu", "minibatch", "dropout",
-    "optimizers", "batchnorm", "ensemble", "depth",
-)
+UNPOSITIONED = 1_000_000
 
 
 def recipes_dir():
@@ -23,56 +24,72 @@ def recipes_dir():
 
 
 def available_recipes():
-    """`{name: path}` of every recipe, in the lecture notes' order."""
-    paths = {
-        path.stem: path
-        for path in recipes_dir().glob("*.py")
-        if not path.name.startswith("_")
-    }
-    rank = {name: index for index, name in enumerate(GUIDELINE_ORDER)}
-    return {name: paths[name] for name in sorted(paths, key=lambda n: (rank.get(n, 99), n))}
+    """`{name: path}` of every recipe, in tour order."""
+    paths = [path for path in recipes_dir().glob("*.py") if not path.name.startswith("_")]
+    ordered = sorted(paths, key=lambda path: (tour_position(path), path.stem))
+    return {path.stem: path for path in ordered}
+
+
+def is_recipe_file(name):
+    return name.endswith(".py") and Path(name).is_file()
 
 
 def recipe_path(name):
+    """The file of the recipe called `name`, or `name` itself when it is a recipe file's path."""
+    if is_recipe_file(name):
+        return Path(name)
     recipes = available_recipes()
     if name not in recipes:
         raise CookbookError(
-            f"Unknown recipe {name!r}; choose from: {', '.join(recipes)} (or 'all')."
+            f"Unknown recipe {name!r}; choose from: {', '.join(recipes)} (or 'all', or the path "
+            "of a recipe file)."
         )
     return recipes[name]
 
 
-def recipe_claim(name):
-    """The recipe's `CLAIM`, read from its source so that listing stays instant."""
-    tree = ast.parse(recipe_path(name).read_text())
-    for node in tree.body:
+def _module_tree(path):
+    try:
+        return ast.parse(Path(path).read_text())
+    except (OSError, SyntaxError, ValueError) as error:
+        raise CookbookError(f"Cannot read the recipe {str(path)!r}: {error}") from None
+
+
+def tour_position(path):
+    for node in _module_tree(path).body:
         if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "CLAIM" for target in node.targets
+            isinstance(target, ast.Name) and target.id == "TOUR_POSITION" for target in node.targets
         ):
             return ast.literal_eval(node.value)
-    raise CookbookError(f"Recipe {name!r} defines no CLAIM.")
+    return UNPOSITIONED
+
+
+def claim_of(docstring, name="recipe"):
+    """The `Claim:` line of a recipe's docstring (continued on indented lines)."""
+    match = re.search(r"^Claim:[ \t]*(.+(?:\n[ \t]+.+)*)", docstring or "", re.MULTILINE)
+    if not match:
+        raise CookbookError(f"Recipe {name!r} states no claim: its docstring needs a 'Claim: ...' line.")
+    return " ".join(match.group(1).split())
+
+
+def recipe_claim(name):
+    """The recipe's claim, read from its source so that listing stays instant."""
+    path = recipe_path(name)
+    return claim_of(ast.get_docstring(_module_tree(path)), path.stem)
+
+
+def recipe_name(module):
+    return Path(module.__file__).stem
 
 
 def load_recipe(name):
-    """Imports a recipe module by name."""
+    """Imports a recipe module by name, or from the path of a recipe file."""
     path = recipe_path(name)
-    if importlib.util.find_spec("cookbook.recipes") is not None:
+    if not is_recipe_file(name) and importlib.util.find_spec("cookbook.recipes") is not None:
         return importlib.import_module(f"cookbook.recipes.{name}")
-    spec = importlib.util.spec_from_file_location(f"cookbook.recipes.{name}", path)
+    spec = importlib.util.spec_from_file_location(f"cookbook.recipes.{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # a user's recipe file: say what failed in one line
+        raise CookbookError(f"Cannot import the recipe {str(path)!r}: {type(error).__name__}: {error}") from None
     return module
-
-
-def run_recipe(module, config):
-    """Runs a recipe module under `config` and returns its result."""
-    from cookbook import scaling
-    from cookbook.experiment import Experiment
-
-    name = Path(module.__file__).stem
-    scale = scaling.setup(config.scale)
-    with scale.scope():  # models and optimizers the recipe builds land on the strategy's devices
-        experiment = Experiment(
-            name, module.CLAIM, config, module.DEFAULTS, getattr(module, "QUICK", None), scale=scale
-        )
-        return module.run(experiment)

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from cookbook.errors import CookbookError
-from cookbook.registry import GUIDELINE_ORDER
+from cookbook.registry import available_recipes
 from cookbook.results import write_text_atomic
 
 SKIPPED_FIELDS = ("seed", "epochs_trained")
@@ -24,7 +24,7 @@ def read_results(out):
     if not paths:
         raise CookbookError(f"No results in {out!r}: run `cookbook run all --out {out}` first.")
     results = [json.loads(path.read_text()) for path in paths]
-    order = {name: index for index, name in enumerate(GUIDELINE_ORDER)}
+    order = {name: index for index, name in enumerate(available_recipes())}
     return sorted(results, key=lambda r: (order.get(r["recipe"], len(order)), r["recipe"]))
 
 

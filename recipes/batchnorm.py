@@ -29,92 +29,58 @@ import sys
 import numpy as np
 
 from cookbook import optimizers
+from cookbook.analysis import Conclusion
 from cookbook.models import small_convnet
 from cookbook.plots import plot_curves
 from cookbook.statistics import compare
 from cookbook.statistics import first_reaching
 from cookbook.statistics import summarize
 
-CLAIM = (
-    "Normalizing each layer's inputs over the mini-batch lets a network train in fewer steps "
-    "and at higher learning rates."
-)
-DEFAULTS = {"epochs": 10, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 2, "seeds": 1}
+TOUR_POSITION = 7
+DEFAULTS = {"epochs": 10, "batch_size": 32, "seeds": 3, "learning_rates": (0.01, 0.1, 0.5, 1.0)}
+QUICK = {"epochs": 2, "seeds": 1, "learning_rates": (0.01, 1.0)}  # both ends: both parts still run
 
-LEARNING_RATES = (0.01, 0.1, 0.5, 1.0)
-QUICK_LEARNING_RATES = (0.01, 1.0)  # the two ends, so `--quick` still exercises both parts
 BASE_LEARNING_RATE = 0.01  # where the steps-to-target comparison is made
 MOMENTUM = 0.9
-# Keras's default decay of 0.99 averages over about 100 steps, three epochs of this small
-# training split: validation (which uses the averages) would lag behind training by that much.
-BATCH_NORM_MOMENTUM = 0.9
 TARGET_ACCURACY = 0.90  # validation accuracy
 
-"""
-## Train one network at one learning rate with one seed
-"""
 
-
-def variant_name(batch_norm, learning_rate):
-    return f"{'bn' if batch_norm else 'plain'}_lr{learning_rate:g}"
-
-
-def train_variant(experiment, batch_norm, learning_rate, seed):
-    data = experiment.load_data(seed)
-    model = small_convnet(
-        data.facts.input_shape,
-        data.facts.num_classes,
-        batch_norm=batch_norm,
-        batch_norm_momentum=BATCH_NORM_MOMENTUM,
-    )
-    model.compile(
-        optimizers.Momentum(learning_rate, momentum=MOMENTUM),
-        "sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    variant = variant_name(batch_norm, learning_rate)
-    model = experiment.reuse_traced(model, variant)
-    run = experiment.fit(model, data, variant=variant, seed=seed)
-    epoch = first_reaching(run["history"]["val_accuracy"], TARGET_ACCURACY)
-    steps_per_epoch = int(data.train.cardinality())
+def variants(settings):
+    """`plain_lr0.01`, `bn_lr0.01`, ...: with and without batch normalization at each rate."""
     return {
-        **run,
-        "steps_per_epoch": steps_per_epoch,
-        "epochs_to_target": epoch,
-        "steps_to_target": epoch * steps_per_epoch if epoch else None,
-        "seconds_to_target": float(np.sum(run["history"]["epoch_seconds"][:epoch])) if epoch else None,
-        "final_val_accuracy": run["history"]["val_accuracy"][-1],
-        "test_accuracy": experiment.evaluate(model, data.test)[1],
+        f"{'bn' if batch_norm else 'plain'}_lr{rate:g}": (batch_norm, rate)
+        for batch_norm in (False, True)
+        for rate in settings["learning_rates"]
     }
 
 
 """
-## Run the experiment
+## Train one network at one learning rate with one seed
+
+The network's batch normalization keeps 0.9 of its moving averages per step (the papers'
+Torch default, `cookbook.models.blocks.BATCH_NORM_MOMENTUM`): Keras's 0.99 averages over
+about 100 steps, three epochs of this small training split, and validation (which uses the
+averages) would lag behind training by that much.
 """
 
 
-def learning_rates(experiment):
-    return QUICK_LEARNING_RATES if experiment.config.quick else LEARNING_RATES
-
-
-def run(experiment):
-    runs = experiment.run_variants(
-        {variant_name(bn, lr): (bn, lr) for bn in (False, True) for lr in learning_rates(experiment)},
-        lambda spec, seed: train_variant(experiment, *spec, seed),
+def train(run):
+    batch_norm, learning_rate = run.spec
+    model = small_convnet(run.data.facts.input_shape, run.data.facts.num_classes, batch_norm=batch_norm)
+    model.compile(
+        optimizers.Momentum(learning_rate, momentum=MOMENTUM), "sparse_categorical_crossentropy", metrics=["accuracy"]
     )
-    for batch_norm in (False, True):
-        plot_curves(
-            {
-                f"lr {lr:g}": [r["history"]["val_accuracy"] for r in runs[variant_name(batch_norm, lr)]]
-                for lr in learning_rates(experiment)
-            },
-            experiment.plot_path(f"validation_accuracy_{'bn' if batch_norm else 'plain'}"),
-            ylabel="validation accuracy",
-            title=f"{'With' if batch_norm else 'Without'} batch normalization",
-            hline=TARGET_ACCURACY,
-        )
-    return conclude(experiment, runs)
+    history = run.fit(model)["history"]
+    epoch = first_reaching(history["val_accuracy"], TARGET_ACCURACY)
+    steps_per_epoch = int(run.data.train.cardinality())
+    return {
+        "steps_per_epoch": steps_per_epoch,
+        "epochs_to_target": epoch,
+        "steps_to_target": epoch * steps_per_epoch if epoch else None,
+        "seconds_to_target": float(np.sum(history["epoch_seconds"][:epoch])) if epoch else None,
+        "final_val_accuracy": history["val_accuracy"][-1],
+        "test_accuracy": run.evaluate(model, run.data.test)[1],
+    }
 
 
 """
@@ -128,55 +94,57 @@ target counts as a tenth of the lowest rate).
 """
 
 
-def conclude(experiment, runs):
-    steps_per_epoch = next(iter(runs.values()))[0]["steps_per_epoch"]
-    never = (experiment.epochs + 1) * steps_per_epoch  # one epoch past the budget
-    steps = {
-        bn: [r["steps_to_target"] for r in runs[variant_name(bn, BASE_LEARNING_RATE)]]
-        for bn in (False, True)
-    }
-    censored = {bn: [s or never for s in values] for bn, values in steps.items()}
+def conclude(results):
+    rates = results.settings["learning_rates"]
+    draw_plots(results, rates)
+    steps_per_epoch = results.first("steps_per_epoch")[f"bn_lr{BASE_LEARNING_RATE:g}"]
+    never = (results.epochs + 1) * steps_per_epoch  # one epoch past the budget
+    steps = results.censored("steps_to_target", never=never)
+    reaching = results.reaching("steps_to_target", never=never, digits=0)
+    reached = results.column("epochs_to_target")
 
-    def highest_rate(batch_norm, index):
-        rates = learning_rates(experiment)
-        reached = [
-            lr for lr in rates if runs[variant_name(batch_norm, lr)][index]["epochs_to_target"] is not None
-        ]
-        return max(reached) if reached else rates[0] / 10
+    def highest_rate(kind, seed_index):
+        trained = [rate for rate in rates if reached[f"{kind}_lr{rate:g}"][seed_index] is not None]
+        return max(trained) if trained else rates[0] / 10
 
-    seeds = range(len(experiment.seeds))
-    highest = {bn: [highest_rate(bn, i) for i in seeds] for bn in (False, True)}
-    parts = {
-        f"fewer steps at lr {BASE_LEARNING_RATE:g}": compare(censored[True], censored[False]),
-        "trains at higher learning rates": compare(
-            np.log10(highest[False]).tolist(), np.log10(highest[True]).tolist()
+    highest = {kind: [highest_rate(kind, i) for i in range(len(results.seeds))] for kind in ("bn", "plain")}
+    base = {kind: steps[f"{kind}_lr{BASE_LEARNING_RATE:g}"] for kind in ("bn", "plain")}
+    step_ratio = np.mean(base["plain"]) / np.mean(base["bn"])
+    rate_ratio = np.mean(highest["bn"]) / np.mean(highest["plain"])
+    return Conclusion(
+        parts={
+            f"fewer steps at lr {BASE_LEARNING_RATE:g}": compare(base["bn"], base["plain"]),
+            "trains at higher learning rates": compare(
+                np.log10(highest["plain"]).tolist(), np.log10(highest["bn"]).tolist()
+            ),
+        },
+        evidence=(
+            f"At learning rate {BASE_LEARNING_RATE:g}, steps to {TARGET_ACCURACY:.0%} validation accuracy: "
+            f"{reaching[f'bn_lr{BASE_LEARNING_RATE:g}']} with batch normalization, "
+            f"{reaching[f'plain_lr{BASE_LEARNING_RATE:g}']} without ({step_ratio:.1f}x). Highest learning "
+            f"rate that reached the target, per seed: {highest['bn']} with, {highest['plain']} without "
+            f"({rate_ratio:.2g}x)."
         ),
-    }
-    step_ratio = np.mean(censored[False]) / np.mean(censored[True])
-    rate_ratio = np.mean(highest[True]) / np.mean(highest[False])
-
-    def describe(batch_norm):
-        stats = summarize(censored[batch_norm])
-        reached = sum(value is not None for value in steps[batch_norm])
-        return f"{stats['mean']:.0f} ± {stats['std']:.0f} ({reached}/{len(seeds)} seeds reached it)"
-
-    evidence = (
-        f"At learning rate {BASE_LEARNING_RATE:g}, steps to {TARGET_ACCURACY:.0%} validation "
-        f"accuracy: {describe(True)} with batch normalization, {describe(False)} without "
-        f"({step_ratio:.1f}x). Highest learning rate that reached the target, per seed: "
-        f"{highest[True]} with, {highest[False]} without ({rate_ratio:.2g}x)."
-    )
-    return experiment.conclude_from_parts(
-        parts,
-        evidence,
         measurements={
             "target_accuracy": TARGET_ACCURACY,
             "steps_ratio": step_ratio,
             "learning_rate_ratio": rate_ratio,
-            "steps_to_target": {"bn": summarize(censored[True]), "plain": summarize(censored[False])},
-            "highest_learning_rate": {"bn": highest[True], "plain": highest[False]},
+            "steps_to_target": {kind: summarize(values) for kind, values in base.items()},
+            "highest_learning_rate": highest,
         },
     )
+
+
+def draw_plots(results, rates):
+    curves = results.histories("val_accuracy")
+    for kind, label in (("plain", "Without"), ("bn", "With")):
+        plot_curves(
+            {f"lr {rate:g}": curves[f"{kind}_lr{rate:g}"] for rate in rates},
+            results.plot_path(f"validation_accuracy_{kind}"),
+            ylabel="validation accuracy",
+            title=f"{label} batch normalization",
+            hline=TARGET_ACCURACY,
+        )
 
 
 """

@@ -28,17 +28,18 @@ import sys
 import keras
 import numpy as np
 
+from cookbook.analysis import Conclusion
+from cookbook.analysis import listing
 from cookbook.models import small_convnet
 from cookbook.plots import plot_feature_maps
 from cookbook.statistics import at_most
 from cookbook.statistics import compare
-from cookbook.statistics import summarize
 
-CLAIM = "A CNN needs far fewer weights than an MLP and classifies images better."
+TOUR_POSITION = 1
 DEFAULTS = {"epochs": 10, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
-
 VARIANTS = ("cnn", "mlp_same_weights", "mlp_large")
+
 LARGE_MLP_UNITS = 512  # two hidden layers: about 20x the ConvNet's weights on digits
 
 """
@@ -67,10 +68,13 @@ def mlp_units_matching(facts, parameters):
 
 def build(variant, facts):
     if variant == "cnn":
-        return build_cnn(facts)
-    if variant == "mlp_same_weights":
-        return build_mlp(facts, [mlp_units_matching(facts, build_cnn(facts).count_params())])
-    return build_mlp(facts, [LARGE_MLP_UNITS, LARGE_MLP_UNITS])
+        model = build_cnn(facts)
+    elif variant == "mlp_same_weights":
+        model = build_mlp(facts, [mlp_units_matching(facts, build_cnn(facts).count_params())])
+    else:
+        model = build_mlp(facts, [LARGE_MLP_UNITS, LARGE_MLP_UNITS])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
 
 
 """
@@ -78,20 +82,12 @@ def build(variant, facts):
 """
 
 
-def train_variant(experiment, variant, seed):
-    data = experiment.load_data(seed)
-    model = build(variant, data.facts)
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model = experiment.reuse_traced(model, variant)
-    run = experiment.fit(model, data, variant=variant, seed=seed)
-    record = {
-        **run,
-        "parameters": model.count_params(),
-        "test_accuracy": experiment.evaluate(model, data.test)[1],
-    }
-    if variant == "cnn" and seed == experiment.seeds[0]:
-        draw_feature_maps(experiment, model, data)
-    return record
+def train(run):
+    model = build(run.variant, run.data.facts)
+    run.fit(model)
+    if run.variant == "cnn" and run.is_first_seed:
+        draw_feature_maps(model, run.data, run.plot_path("feature_maps"))
+    return {"parameters": model.count_params(), "test_accuracy": run.evaluate(model, run.data.test)[1]}
 
 
 """
@@ -103,30 +99,16 @@ are smaller and respond to combinations of them.
 """
 
 
-def draw_feature_maps(experiment, model, data):
+def draw_feature_maps(model, data, path):
     image = next(iter(data.test))[0][:1]
     names = [
         layer.name for layer in model.layers
         if layer.name.startswith(("relu_", "max_pool_")) and len(layer.output.shape) == 4
     ]
     probe = keras.Model(model.input, [model.get_layer(name).output for name in names])
-    outputs = probe(image)
     rows = {"input": image[0].numpy()}
-    rows.update({name: np.asarray(output[0]) for name, output in zip(names, outputs)})
-    plot_feature_maps(
-        rows, experiment.plot_path("feature_maps"),
-        title="One test digit through the ConvNet (first 8 channels per layer)",
-    )
-
-
-"""
-## Run the experiment
-"""
-
-
-def run(experiment):
-    runs = experiment.run_variants(VARIANTS, lambda variant, seed: train_variant(experiment, variant, seed))
-    return conclude(experiment, runs)
+    rows.update({name: np.asarray(output[0]) for name, output in zip(names, probe(image))})
+    plot_feature_maps(rows, path, title="One test digit through the ConvNet (first 8 channels per layer)")
 
 
 """
@@ -138,25 +120,23 @@ about 20 times its weights ("far fewer weights" for the same result).
 """
 
 
-def conclude(experiment, runs):
-    error = {name: [1 - r["test_accuracy"] for r in records] for name, records in runs.items()}
-    parameters = {name: records[0]["parameters"] for name, records in runs.items()}
-    parts = {
-        "more accurate than an MLP with as many weights": compare(error["cnn"], error["mlp_same_weights"]),
-        "as accurate as an MLP with far more weights": at_most(error["cnn"], error["mlp_large"]),
-    }
-    accuracy = {name: summarize([1 - e for e in values]) for name, values in error.items()}
-    evidence = (
-        ", ".join(
-            f"{name}: {parameters[name]:,} weights, test accuracy {accuracy[name]['mean']:.3f} "
-            f"± {accuracy[name]['std']:.3f}"
-            for name in runs
-        )
-        + f" (the large MLP has {parameters['mlp_large'] / parameters['cnn']:.0f}x the "
-        "ConvNet's weights)."
-    )
-    return experiment.conclude_from_parts(
-        parts, evidence, measurements={"parameters": parameters, "test_accuracy": accuracy},
+def conclude(results):
+    error = results.column(lambda record: 1 - record["test_accuracy"])
+    parameters = results.first("parameters")
+    accuracy = results.summaries("test_accuracy")
+    return Conclusion(
+        parts={
+            "more accurate than an MLP with as many weights": compare(error["cnn"], error["mlp_same_weights"]),
+            "as accurate as an MLP with far more weights": at_most(error["cnn"], error["mlp_large"]),
+        },
+        evidence=(
+            "Test accuracy: "
+            + listing(accuracy)
+            + ". Weights: "
+            + ", ".join(f"{name} {count:,}" for name, count in parameters.items())
+            + f" (the large MLP has {parameters['mlp_large'] / parameters['cnn']:.0f}x the ConvNet's)."
+        ),
+        measurements={"parameters": parameters, "test_accuracy": accuracy},
     )
 
 

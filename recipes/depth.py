@@ -30,30 +30,22 @@ of depth, the "sparse" Inception module.
 
 import sys
 
-from cookbook.experiment import histories
+from cookbook.analysis import Conclusion
 from cookbook.models import count_flops
 from cookbook.models import googlenet_style
 from cookbook.models import resnet_style
 from cookbook.models import weight_layer_depth
-from cookbook.plots import plot_curves
 from cookbook.plots import plot_tradeoffs
 from cookbook.statistics import at_most
 from cookbook.statistics import compare
 from cookbook.statistics import summarize
 
-CLAIM = (
-    "Deeper networks pay off only when their structure makes depth trainable: plain networks "
-    "degrade as they get deeper (higher training error), residual networks of the same depth "
-    "and parameters do not."
-)
-DEFAULTS = {"epochs": 4, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 1, "seeds": 1}
+TOUR_POSITION = 9
+# inception_modules 4: GoogLeNet's 3a, 3b, 4a and 4b, 10 weight layers deep.
+DEFAULTS = {"epochs": 4, "batch_size": 32, "seeds": 3, "depths": (8, 20, 32), "inception_modules": 4}
+QUICK = {"epochs": 1, "seeds": 1, "depths": (8, 14), "inception_modules": 1}
 
-DEPTHS = (8, 20, 32)
-QUICK_DEPTHS = (8, 14)
 WIDTH = 8  # filters in the first stage; He et al.'s CIFAR nets use 16
-INCEPTION_MODULES = 4  # GoogLeNet's 3a, 3b, 4a, 4b: 10 weight layers deep
-QUICK_INCEPTION_MODULES = 1
 
 """
 ## The networks
@@ -63,23 +55,19 @@ without the additions. The Inception network is sized to sit between them in par
 """
 
 
-def depths(experiment):
-    return QUICK_DEPTHS if experiment.config.quick else DEPTHS
-
-
-def variants(experiment):
-    structures = {
-        f"{kind}_{depth}": (kind, depth) for depth in depths(experiment) for kind in ("plain", "resnet")
-    }
-    modules = QUICK_INCEPTION_MODULES if experiment.config.quick else INCEPTION_MODULES
-    return {**structures, "inception": ("inception", modules)}
+def variants(settings):
+    structures = {f"{kind}_{depth}": (kind, depth) for depth in settings["depths"] for kind in ("plain", "resnet")}
+    return {**structures, "inception": ("inception", settings["inception_modules"])}
 
 
 def build(facts, kind, size):
     if kind == "inception":
-        return googlenet_style(facts.input_shape, facts.num_classes, modules=size, width=0.125)
-    shortcut = "identity" if kind == "resnet" else None
-    return resnet_style(facts.input_shape, facts.num_classes, depth=size, width=WIDTH, shortcut=shortcut)
+        model = googlenet_style(facts.input_shape, facts.num_classes, modules=size, width=0.125)
+    else:
+        shortcut = "identity" if kind == "resnet" else None
+        model = resnet_style(facts.input_shape, facts.num_classes, depth=size, width=WIDTH, shortcut=shortcut)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
 
 
 """
@@ -91,62 +79,18 @@ training split in inference mode, like the test error.
 """
 
 
-def train_variant(experiment, name, spec, seed):
-    data = experiment.load_data(seed)
-    model = build(data.facts, *spec)
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model = experiment.reuse_traced(model, name)
-    run = experiment.fit(model, data, variant=name, seed=seed)
-    seconds = run["history"]["train_seconds"]
+def train(run):
+    model = build(run.data.facts, *run.spec)
+    history = run.fit(model)["history"]
     return {
-        **run,
         "weight_layers": weight_layer_depth(model),
         "parameters": model.count_params(),
         "flops": count_flops(model),
         # The first epoch of a variant's first seed includes tracing the graph.
-        "seconds_per_epoch": min(seconds),
-        "train_accuracy": experiment.evaluate(model, data.train)[1],
-        "test_accuracy": experiment.evaluate(model, data.test)[1],
+        "seconds_per_epoch": min(history["train_seconds"]),
+        "train_accuracy": run.evaluate(model, run.data.train)[1],
+        "test_accuracy": run.evaluate(model, run.data.test)[1],
     }
-
-
-"""
-## Run the experiment
-"""
-
-
-def run(experiment):
-    specs = variants(experiment)
-    runs = experiment.run_variants(
-        {name: (name, spec) for name, spec in specs.items()},
-        lambda named, seed: train_variant(experiment, *named, seed),
-    )
-    training_error = {
-        name: [[1 - a for a in curve] for curve in curves]
-        for name, curves in histories(runs, "accuracy").items()
-    }
-    for kind in ("plain", "resnet"):
-        plot_curves(
-            {name: curves for name, curves in training_error.items() if name.startswith(kind)},
-            experiment.plot_path(f"training_error_{kind}"),
-            ylabel="training error",
-            title=f"{'Plain' if kind == 'plain' else 'Residual'} networks: training error by depth",
-            log_y=True,
-        )
-    plot_tradeoffs(
-        {
-            name: {
-                "costs": {"parameters": records[0]["parameters"], "FLOPs per image": records[0]["flops"]},
-                **summarize([r["test_accuracy"] for r in records]),
-            }
-            for name, records in runs.items()
-        },
-        experiment.plot_path("accuracy_per_cost"),
-        xlabels=("parameters", "FLOPs per image"),
-        ylabel="test accuracy",
-        title="What each structure buys with its parameters and compute",
-    )
-    return conclude(experiment, runs)
 
 
 """
@@ -160,43 +104,67 @@ judged: the notes make no quantitative claim about them.
 """
 
 
-def conclude(experiment, runs):
-    deep, shallower = depths(experiment)[-1], depths(experiment)[-2]
-    train_error = {name: [1 - r["train_accuracy"] for r in records] for name, records in runs.items()}
-    parts = {
-        f"plain {deep} trains worse than plain {shallower}": compare(
-            train_error[f"plain_{shallower}"], train_error[f"plain_{deep}"]
-        ),
-        f"resnet {deep} trains no worse than resnet {shallower}": at_most(
-            train_error[f"resnet_{deep}"], train_error[f"resnet_{shallower}"]
-        ),
-    }
+def conclude(results):
+    draw_plots(results)
+    shallower, deep = results.settings["depths"][-2:]
+    train_error = results.column(lambda record: 1 - record["train_accuracy"])
+    per_million_parameters = results.summaries(lambda r: r["test_accuracy"] / r["parameters"] * 1e6)
+    per_mflop = results.summaries(lambda r: r["test_accuracy"] / r["flops"] * 1e6)
+    test_accuracy, seconds = results.summaries("test_accuracy"), results.summaries("seconds_per_epoch")
     table = {
         name: {
             "weight_layers": records[0]["weight_layers"],
             "parameters": records[0]["parameters"],
             "flops": records[0]["flops"],
             "train_error": summarize(train_error[name]),
-            "test_accuracy": summarize([r["test_accuracy"] for r in records]),
-            "seconds_per_epoch": summarize([r["seconds_per_epoch"] for r in records]),
-            "test_accuracy_per_million_parameters": summarize(
-                [r["test_accuracy"] / r["parameters"] * 1e6 for r in records]
-            ),
-            "test_accuracy_per_mflop": summarize([r["test_accuracy"] / r["flops"] * 1e6 for r in records]),
+            "test_accuracy": test_accuracy[name],
+            "seconds_per_epoch": seconds[name],
+            "test_accuracy_per_million_parameters": per_million_parameters[name],
+            "test_accuracy_per_mflop": per_mflop[name],
         }
-        for name, records in runs.items()
+        for name, records in results.runs.items()
     }
-    evidence = (
-        "Final training error / test accuracy: "
-        + ", ".join(
-            f"{name} {t['train_error']['mean']:.3f} / {t['test_accuracy']['mean']:.3f}"
-            for name, t in table.items()
-        )
-        + f" (means over {len(experiment.seeds)} seeds). Parameters: "
-        + ", ".join(f"{name} {t['parameters'] / 1e3:.0f}k" for name, t in table.items())
-        + "."
+    return Conclusion(
+        parts={
+            f"plain {deep} trains worse than plain {shallower}": compare(
+                train_error[f"plain_{shallower}"], train_error[f"plain_{deep}"]
+            ),
+            f"resnet {deep} trains no worse than resnet {shallower}": at_most(
+                train_error[f"resnet_{deep}"], train_error[f"resnet_{shallower}"]
+            ),
+        },
+        evidence=(
+            "Final training error / test accuracy: "
+            + ", ".join(
+                f"{name} {row['train_error']['mean']:.3f} / {row['test_accuracy']['mean']:.3f}"
+                for name, row in table.items()
+            )
+            + f" (means over {len(results.seeds)} seeds). Parameters: "
+            + ", ".join(f"{name} {row['parameters'] / 1e3:.0f}k" for name, row in table.items())
+            + "."
+        ),
+        measurements={"by_network": table},
     )
-    return experiment.conclude_from_parts(parts, evidence, measurements={"by_network": table})
+
+
+def draw_plots(results):
+    for kind, title in (("plain", "Plain"), ("resnet", "Residual")):
+        results.plot_metric(
+            "accuracy", f"training_error_{kind}", variants=[n for n in results.variants if n.startswith(kind)],
+            transform=lambda accuracy: 1 - accuracy, ylabel="training error", log_y=True,
+            title=f"{title} networks: training error by depth",
+        )
+    test_accuracy, parameters, flops = results.summaries("test_accuracy"), results.first("parameters"), results.first("flops")
+    plot_tradeoffs(
+        {
+            name: {"costs": {"parameters": parameters[name], "FLOPs per image": flops[name]}, **test_accuracy[name]}
+            for name in results.variants
+        },
+        results.plot_path("accuracy_per_cost"),
+        xlabels=("parameters", "FLOPs per image"),
+        ylabel="test accuracy",
+        title="What each structure buys with its parameters and compute",
+    )
 
 
 """

@@ -28,22 +28,18 @@ import sys
 
 import keras
 
-from cookbook.experiment import histories
+from cookbook.analysis import Conclusion
 from cookbook.layers import Dropout
-from cookbook.plots import plot_curves
 from cookbook.statistics import at_most
 from cookbook.statistics import compare
-from cookbook.statistics import summarize
 
-CLAIM = (
-    "Randomly dropping units at each training step prevents overfitting: a smaller gap "
-    "between training and validation accuracy, and test accuracy at least as good."
-)
+TOUR_POSITION = 5
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
-
 RATES = (0.0, 0.1, 0.3, 0.5, 0.7)
-JUDGED_RATE = 0.5
+VARIANTS = {f"rate_{rate:g}": rate for rate in RATES}
+
+JUDGED, BASELINE = "rate_0.5", "rate_0"  # the paper's rate, against no dropout
 HIDDEN_UNITS = 512
 
 """
@@ -72,51 +68,17 @@ evaluation of the training split after training, so both sides are measured the 
 """
 
 
-def variant_name(rate):
-    return f"rate_{rate:g}"
-
-
-def train_rate(experiment, rate, seed):
-    data = experiment.load_data(seed)
-    model = build_mlp(data.facts, rate)
-    model = experiment.reuse_traced(model, variant_name(rate))
-    run = experiment.fit(model, data, variant=variant_name(rate), seed=seed)
-    train_accuracy = experiment.evaluate(model, data.train)[1]
-    validation_accuracy = experiment.evaluate(model, data.validation)[1]
+def train(run):
+    model = build_mlp(run.data.facts, run.spec)
+    run.fit(model)
+    train_accuracy = run.evaluate(model, run.data.train)[1]
+    validation_accuracy = run.evaluate(model, run.data.validation)[1]
     return {
-        **run,
         "train_accuracy": train_accuracy,
         "validation_accuracy": validation_accuracy,
         "generalization_gap": train_accuracy - validation_accuracy,
-        "test_accuracy": experiment.evaluate(model, data.test)[1],
+        "test_accuracy": run.evaluate(model, run.data.test)[1],
     }
-
-
-"""
-## Run the experiment
-"""
-
-
-def run(experiment):
-    runs = experiment.run_variants(
-        {variant_name(rate): rate for rate in RATES},
-        lambda rate, seed: train_rate(experiment, rate, seed),
-    )
-    plot_curves(
-        histories(runs, "val_loss"),
-        experiment.plot_path("validation_loss"),
-        ylabel="validation loss",
-        title="Validation loss: without dropout it turns up as the network memorizes",
-        log_y=True,
-    )
-    plot_curves(
-        histories(runs, "loss"),
-        experiment.plot_path("training_loss"),
-        ylabel="training loss",
-        title="Training loss",
-        log_y=True,
-    )
-    return conclude(experiment, runs)
 
 
 """
@@ -127,31 +89,30 @@ validation accuracy is smaller than without dropout, and the test error is no wo
 """
 
 
-def conclude(experiment, runs):
-    judged, baseline = variant_name(JUDGED_RATE), variant_name(0.0)
-    gap = {name: [r["generalization_gap"] for r in records] for name, records in runs.items()}
-    error = {name: [1 - r["test_accuracy"] for r in records] for name, records in runs.items()}
-    parts = {
-        "smaller train-validation gap": compare(gap[judged], gap[baseline]),
-        "test error no worse": at_most(error[judged], error[baseline]),
-    }
-    table = {
-        name: {
-            "gap": summarize(gap[name]),
-            "test_accuracy": summarize([1 - e for e in error[name]]),
-        }
-        for name in runs
-    }
-    evidence = (
-        "Train-validation gap / test accuracy: "
-        + ", ".join(
-            f"{name} {t['gap']['mean']:.3f} / {t['test_accuracy']['mean']:.3f}"
-            for name, t in table.items()
-        )
-        + f" (means over {len(experiment.seeds)} seeds; the parts weigh rate {JUDGED_RATE:g} "
-        "against none)."
+def conclude(results):
+    results.plot_metric(
+        "val_loss", "validation_loss", ylabel="validation loss", log_y=True,
+        title="Validation loss: without dropout it turns up as the network memorizes",
     )
-    return experiment.conclude_from_parts(parts, evidence, measurements={"by_rate": table})
+    results.plot_metric("loss", "training_loss", ylabel="training loss", title="Training loss", log_y=True)
+    gap = results.column("generalization_gap")
+    error = results.column(lambda record: 1 - record["test_accuracy"])
+    gaps, accuracies = results.summaries("generalization_gap"), results.summaries("test_accuracy")
+    table = {name: {"gap": gaps[name], "test_accuracy": accuracies[name]} for name in results.variants}
+    return Conclusion(
+        parts={
+            "smaller train-validation gap": compare(gap[JUDGED], gap[BASELINE]),
+            "test error no worse": at_most(error[JUDGED], error[BASELINE]),
+        },
+        evidence=(
+            "Train-validation gap / test accuracy: "
+            + ", ".join(
+                f"{name} {t['gap']['mean']:.3f} / {t['test_accuracy']['mean']:.3f}" for name, t in table.items()
+            )
+            + f" (means over {len(results.seeds)} seeds; the parts weigh {JUDGED} against {BASELINE})."
+        ),
+        measurements={"by_rate": table},
+    )
 
 
 """

@@ -37,7 +37,8 @@ from sklearn.ensemble import StackingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
-from cookbook.errors import CookbookError
+from cookbook.analysis import Conclusion
+from cookbook.analysis import listing
 from cookbook.models import small_convnet
 from cookbook.plots import plot_tradeoffs
 from cookbook.statistics import compare
@@ -45,16 +46,14 @@ from cookbook.statistics import summarize
 from cookbook.tracing import build_training_state
 from cookbook.wrappers import SKLearnClassifier
 
-CLAIM = (
-    "Combining several networks classifies better than one: bagging lowers variance, boosting "
-    "lowers bias, stacking improves on the best member."
-)
-DEFAULTS = {"epochs": 3, "batch_size": 32, "seeds": 3}
-QUICK = {"epochs": 1, "seeds": 1}
-
-MEMBERS = 4
-QUICK_MEMBERS = 2
-METHODS = ("averaging_and_stacking", "bagging", "boosting", "single_long")
+TOUR_POSITION = 8
+DEFAULTS = {"epochs": 3, "batch_size": 32, "seeds": 3, "members": 4}
+QUICK = {"epochs": 1, "seeds": 1, "members": 2}
+VARIANTS = ("averaging_and_stacking", "bagging", "boosting", "single_long")
+UNSUPPORTED_STRATEGIES = {
+    "multiworker": "its members train through scikit-learn, which calls model.fit, and that fails "
+    "under MultiWorkerMirroredStrategy (keras-team/keras#20585).",
+}
 
 """
 ## The members
@@ -75,25 +74,17 @@ def member_network(X, y, image_shape):
     return model
 
 
-def member(experiment, facts, seed, epochs=None):
+def member(run, seed, epochs=None):
     return SKLearnClassifier(
         member_network,
-        model_kwargs={"image_shape": facts.input_shape},
-        fit_kwargs={
-            "epochs": epochs or experiment.epochs,
-            "batch_size": experiment.batch_size,
-            "verbose": experiment.verbose,
-        },
+        model_kwargs={"image_shape": run.data.facts.input_shape},
+        fit_kwargs={"epochs": epochs or run.epochs, "batch_size": run.batch_size, "verbose": run.verbose},
         random_state=seed,
     )
 
 
-def members_count(experiment):
-    return QUICK_MEMBERS if experiment.config.quick else MEMBERS
-
-
-def split(data, name):
-    images, labels = data.arrays(name)
+def flat(data, split):
+    images, labels = data.arrays(split)
     return images.reshape(len(images), -1), labels
 
 
@@ -104,20 +95,19 @@ def accuracy(estimator, X, y):
 """
 ## One method with one seed
 
-Every method gets the same budget: `MEMBERS` networks of `epochs` epochs each; the single
+Every method gets the same budget: `members` networks of `epochs` epochs each; the single
 long network gets all of it at once.
 """
 
 
-def train_method(experiment, method, seed):
-    data = experiment.load_data(seed)
-    (X, y), (X_val, y_val), (X_test, y_test) = (split(data, s) for s in ("train", "validation", "test"))
-    count = members_count(experiment)
-    if method == "single_long":
-        single = member(experiment, data.facts, seed, epochs=count * experiment.epochs).fit(X, y)
+def train(run):
+    (X, y), (X_val, y_val), (X_test, y_test) = (flat(run.data, s) for s in ("train", "validation", "test"))
+    count = run.settings["members"]
+    if run.variant == "single_long":
+        single = member(run, run.seed, epochs=count * run.epochs).fit(X, y)
         return {"test_accuracy": accuracy(single, X_test, y_test)}
-    if method == "averaging_and_stacking":
-        members = [member(experiment, data.facts, seed * 1000 + i).fit(X, y) for i in range(count)]
+    if run.variant == "averaging_and_stacking":
+        members = [member(run, run.seed * 1000 + i).fit(X, y) for i in range(count)]
         averaged = np.mean([m.predict_proba(X_test) for m in members], axis=0)
         stacking = StackingClassifier(
             [(f"member_{i}", FrozenEstimator(m)) for i, m in enumerate(members)],
@@ -133,15 +123,13 @@ def train_method(experiment, method, seed):
             "averaging_test_accuracy": float(np.mean(members[0].classes_[averaged.argmax(1)] == y_test)),
             "stacking_test_accuracy": accuracy(stacking, X_test, y_test),
         }
-    if method == "bagging":
-        bagging = BaggingClassifier(member(experiment, data.facts, None), n_estimators=count, random_state=seed)
-        bagging.fit(X, y)
+    if run.variant == "bagging":
+        bagging = BaggingClassifier(member(run, None), n_estimators=count, random_state=run.seed).fit(X, y)
         return {
             "test_accuracy": accuracy(bagging, X_test, y_test),
             "mean_member_test_accuracy": float(np.mean([accuracy(m, X_test, y_test) for m in bagging.estimators_])),
         }
-    boosting = AdaBoostClassifier(member(experiment, data.facts, None), n_estimators=count, random_state=seed)
-    boosting.fit(X, y)
+    boosting = AdaBoostClassifier(member(run, None), n_estimators=count, random_state=run.seed).fit(X, y)
     first = boosting.estimators_[0]
     return {
         "test_accuracy": accuracy(boosting, X_test, y_test),
@@ -149,47 +137,6 @@ def train_method(experiment, method, seed):
         "first_member_train_accuracy": accuracy(first, X, y),
         "first_member_test_accuracy": accuracy(first, X_test, y_test),
         "members_used": len(boosting.estimators_),  # AdaBoost stops early on a perfect member
-    }
-
-
-"""
-## Run the experiment
-"""
-
-
-def run(experiment):
-    if experiment.scale is not None and experiment.scale.custom_loop:
-        raise CookbookError(
-            "The ensemble recipe trains its members through scikit-learn, which calls "
-            "model.fit: that fails under --strategy multiworker (keras-team/keras#20585)."
-        )
-    runs = experiment.run_variants(list(METHODS), lambda method, seed: train_method(experiment, method, seed))
-    by_method = accuracies(runs)
-    plot_tradeoffs(
-        {
-            name: {"costs": {"networks trained": networks}, **summarize(values)}
-            for name, (networks, values) in by_method.items()
-        },
-        experiment.plot_path("test_accuracy"),
-        xlabels=("networks trained",),
-        ylabel="test accuracy",
-        title="Test accuracy of single networks and ensembles",
-    )
-    return conclude(experiment, runs, by_method)
-
-
-def accuracies(runs):
-    """`{name: (networks it took, [test accuracy per seed])}` for every single model and ensemble."""
-    pick = lambda method, key: [r[key] for r in runs[method]]  # noqa: E731
-    count = len(runs["averaging_and_stacking"][0]["member_test_accuracies"])
-    return {
-        "average member": (1, pick("averaging_and_stacking", "mean_member_test_accuracy")),
-        "best member (by validation)": (1, pick("averaging_and_stacking", "best_member_test_accuracy")),
-        "one network, all epochs": (1, pick("single_long", "test_accuracy")),
-        "averaging": (count, pick("averaging_and_stacking", "averaging_test_accuracy")),
-        "stacking": (count, pick("averaging_and_stacking", "stacking_test_accuracy")),
-        "bagging": (count, pick("bagging", "test_accuracy")),
-        "boosting": (count, pick("boosting", "test_accuracy")),
     }
 
 
@@ -202,33 +149,59 @@ below its first member's (the bias it claims to remove); stacking beats the best
 """
 
 
-def conclude(experiment, runs, by_method):
-    error = lambda values: [1 - v for v in values]  # noqa: E731
-    column = lambda method, key: error([r[key] for r in runs[method]])  # noqa: E731
-    parts = {
-        "averaging beats the average member": compare(
-            column("averaging_and_stacking", "averaging_test_accuracy"),
-            column("averaging_and_stacking", "mean_member_test_accuracy"),
-        ),
-        "bagging beats its average member": compare(
-            column("bagging", "test_accuracy"), column("bagging", "mean_member_test_accuracy")
-        ),
-        "boosting lowers training error below its first member's": compare(
-            column("boosting", "train_accuracy"), column("boosting", "first_member_train_accuracy")
-        ),
-        "stacking beats the best member": compare(
-            column("averaging_and_stacking", "stacking_test_accuracy"),
-            column("averaging_and_stacking", "best_member_test_accuracy"),
-        ),
+def conclude(results):
+    members = results.settings["members"]
+    combined = results.runs["averaging_and_stacking"]
+
+    def error(records, key):
+        return [1 - record[key] for record in records]
+
+    def accuracies(records, key):
+        return [record[key] for record in records]
+
+    single = {
+        "average member": accuracies(combined, "mean_member_test_accuracy"),
+        "best member (by validation)": accuracies(combined, "best_member_test_accuracy"),
+        "one network, all epochs": accuracies(results.runs["single_long"], "test_accuracy"),
     }
-    table = {name: summarize(values) for name, (_, values) in by_method.items()}
-    evidence = (
-        "Test accuracy: "
-        + ", ".join(f"{name} {s['mean']:.3f} ± {s['std']:.3f}" for name, s in table.items())
-        + f" (over {len(experiment.seeds)} seeds; ensembles of {members_count(experiment)} "
-        f"networks of {experiment.epochs} epochs each)."
+    ensembles = {
+        "averaging": accuracies(combined, "averaging_test_accuracy"),
+        "stacking": accuracies(combined, "stacking_test_accuracy"),
+        "bagging": accuracies(results.runs["bagging"], "test_accuracy"),
+        "boosting": accuracies(results.runs["boosting"], "test_accuracy"),
+    }
+    plot_tradeoffs(
+        {
+            name: {"costs": {"networks trained": 1 if name in single else members}, **summarize(values)}
+            for name, values in {**single, **ensembles}.items()
+        },
+        results.plot_path("test_accuracy"),
+        xlabels=("networks trained",),
+        ylabel="test accuracy",
+        title="Test accuracy of single networks and ensembles",
     )
-    return experiment.conclude_from_parts(parts, evidence, measurements={"test_accuracy": table})
+    bagging, boosting = results.runs["bagging"], results.runs["boosting"]
+    return Conclusion(
+        parts={
+            "averaging beats the average member": compare(
+                error(combined, "averaging_test_accuracy"), error(combined, "mean_member_test_accuracy")
+            ),
+            "bagging beats its average member": compare(
+                error(bagging, "test_accuracy"), error(bagging, "mean_member_test_accuracy")
+            ),
+            "boosting lowers training error below its first member's": compare(
+                error(boosting, "train_accuracy"), error(boosting, "first_member_train_accuracy")
+            ),
+            "stacking beats the best member": compare(
+                error(combined, "stacking_test_accuracy"), error(combined, "best_member_test_accuracy")
+            ),
+        },
+        evidence=(
+            f"Test accuracy: {listing({**single, **ensembles})} (over {len(results.seeds)} seeds; ensembles "
+            f"of {members} networks of {results.epochs} epochs each)."
+        ),
+        measurements={"test_accuracy": {name: summarize(values) for name, values in {**single, **ensembles}.items()}},
+    )
 
 
 """

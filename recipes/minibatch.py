@@ -29,21 +29,18 @@ import sys
 import numpy as np
 
 from cookbook import optimizers
-from cookbook.experiment import histories
+from cookbook.analysis import Conclusion
+from cookbook.analysis import listing
 from cookbook.models import small_convnet
-from cookbook.plots import plot_curves
 from cookbook.statistics import at_most
 from cookbook.statistics import compare
 from cookbook.statistics import summarize
 
-CLAIM = (
-    "Mini-batch gradient descent costs far less per update than full-batch gradient descent "
-    "and reaches about the same result, sometimes better."
-)
+TOUR_POSITION = 4
 DEFAULTS = {"epochs": 8, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 1, "seeds": 1}
+VARIANTS = {"batch_1": 1, "batch_8": 8, "batch_32": 32, "batch_128": 128, "full_batch": None}
 
-BATCH_SIZES = {"batch_1": 1, "batch_8": 8, "batch_32": 32, "batch_128": 128, "full_batch": None}
 MINI_BATCH = "batch_32"  # the variant the verdict weighs against the full batch
 LEARNING_RATE = 0.05  # the same fixed rate for every batch size
 
@@ -54,74 +51,24 @@ LEARNING_RATE = 0.05  # the same fixed rate for every batch size
 """
 
 
-def train_at(experiment, variant, seed):
-    data = experiment.load_data(seed, batch_size=BATCH_SIZES[variant])
-    updates_per_epoch = int(data.train.cardinality())
+def train(run):
+    data = run.dataset(batch_size=run.spec)
     model = small_convnet(data.facts.input_shape, data.facts.num_classes)
-    model.compile(
-        optimizers.GradientDescent(LEARNING_RATE),
-        "sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model = experiment.reuse_traced(model, variant)
-    run = experiment.fit(model, data, variant=variant, seed=seed)
-    test_loss, test_accuracy = experiment.evaluate(model, data.test)
+    model.compile(optimizers.GradientDescent(LEARNING_RATE), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = run.fit(model, data)["history"]
+    test_loss, test_accuracy = run.evaluate(model, data.test)
+    updates_per_epoch = int(data.train.cardinality())
     # The first epoch includes tracing and compiling: leave it out of the cost per update.
-    steady = run["history"]["train_seconds"][1:] or run["history"]["train_seconds"]
+    seconds_per_epoch = float(np.mean(history["train_seconds"][1:] or history["train_seconds"]))
     return {
-        **run,
-        "batch_size": BATCH_SIZES[variant] or data.facts.split_sizes["train"],
+        "batch_size": run.spec or data.facts.split_sizes["train"],
         "updates_per_epoch": updates_per_epoch,
-        "seconds_per_update": float(np.mean(steady)) / updates_per_epoch,
-        "seconds_per_epoch": float(np.mean(steady)),
-        "final_train_loss": run["history"]["loss"][-1],
+        "seconds_per_update": seconds_per_epoch / updates_per_epoch,
+        "seconds_per_epoch": seconds_per_epoch,
+        "final_train_loss": history["loss"][-1],
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
     }
-
-
-"""
-## Run the experiment
-"""
-
-
-def run(experiment):
-    runs = experiment.run_variants(list(BATCH_SIZES), lambda variant, seed: train_at(experiment, variant, seed))
-    draw_plots(experiment, runs)
-    return conclude(experiment, runs)
-
-
-def draw_plots(experiment, runs):
-    losses = histories(runs, "loss")
-    plot_curves(
-        losses, experiment.plot_path("loss_by_epoch"), ylabel="training loss", log_y=True,
-        title="Training loss against epochs (equal compute)",
-    )
-    plot_curves(
-        losses,
-        experiment.plot_path("loss_by_update"),
-        ylabel="training loss",
-        xlabel="updates",
-        log_x=True,
-        log_y=True,
-        title="Training loss against the number of updates",
-        x_values={
-            name: records[0]["updates_per_epoch"] * np.arange(1, len(losses[name][0]) + 1)
-            for name, records in runs.items()
-        },
-    )
-    plot_curves(
-        losses,
-        experiment.plot_path("loss_by_time"),
-        ylabel="training loss",
-        xlabel="seconds of training (mean over seeds)",
-        log_y=True,
-        title="Training loss against wall time",
-        x_values={
-            name: np.cumsum(np.mean([r["history"]["train_seconds"] for r in records], axis=0))
-            for name, records in runs.items()
-        },
-    )
 
 
 """
@@ -129,36 +76,50 @@ def draw_plots(experiment, runs):
 
 Two parts, each weighed against the seed-to-seed spread: an update at batch size 32 costs
 less time than a full-batch update, and after equal compute the batch-32 test error is no
-worse than the full batch's ("about the same result, sometimes better").
+worse than the full batch's ("about the same result, sometimes better"). The plots show
+the training loss against epochs, updates and wall time.
 """
 
 
-def conclude(experiment, runs):
-    cost = {name: [r["seconds_per_update"] for r in records] for name, records in runs.items()}
-    error = {name: [1 - r["test_accuracy"] for r in records] for name, records in runs.items()}
-    parts = {
-        "cheaper per update": compare(cost[MINI_BATCH], cost["full_batch"]),
-        "test error no worse after equal compute": at_most(error[MINI_BATCH], error["full_batch"]),
-    }
+def conclude(results):
+    draw_plots(results)
+    cost = results.column("seconds_per_update")
+    error = results.column(lambda record: 1 - record["test_accuracy"])
     cost_ratio = np.mean(cost["full_batch"]) / np.mean(cost[MINI_BATCH])
-    accuracy = {name: summarize([1 - e for e in values]) for name, values in error.items()}
-    evidence = (
-        f"A full-batch update took {cost_ratio:.0f}x as long as a batch-32 update "
-        f"({np.mean(cost['full_batch']) * 1e3:.1f} ms against {np.mean(cost[MINI_BATCH]) * 1e3:.2f} ms). "
-        f"Test accuracy after {experiment.epochs} epochs: "
-        + ", ".join(
-            f"{name} {stats['mean']:.3f} ± {stats['std']:.3f}" for name, stats in accuracy.items()
-        )
-        + "."
-    )
-    return experiment.conclude_from_parts(
-        parts,
-        evidence,
+    accuracy = results.summaries("test_accuracy")
+    return Conclusion(
+        parts={
+            "cheaper per update": compare(cost[MINI_BATCH], cost["full_batch"]),
+            "test error no worse after equal compute": at_most(error[MINI_BATCH], error["full_batch"]),
+        },
+        evidence=(
+            f"A full-batch update took {cost_ratio:.0f}x as long as a batch-32 update "
+            f"({np.mean(cost['full_batch']) * 1e3:.1f} ms against {np.mean(cost[MINI_BATCH]) * 1e3:.2f} ms). "
+            f"Test accuracy after {results.epochs} epochs: {listing(accuracy)}."
+        ),
         measurements={
             "full_batch_to_minibatch_cost_ratio": cost_ratio,
-            "seconds_per_update": {name: summarize(v) for name, v in cost.items()},
+            "seconds_per_update": {name: summarize(values) for name, values in cost.items()},
             "test_accuracy": accuracy,
         },
+    )
+
+
+def draw_plots(results):
+    options = {"ylabel": "training loss", "log_y": True}
+    results.plot_metric("loss", "loss_by_epoch", title="Training loss against epochs (equal compute)", **options)
+    updates = results.first("updates_per_epoch")
+    results.plot_metric(
+        "loss", "loss_by_update", xlabel="updates", log_x=True, title="Training loss against the number of updates",
+        x_values={name: updates[name] * np.arange(1, results.epochs + 1) for name in results.variants},
+        **options,
+    )
+    results.plot_metric(
+        "loss", "loss_by_time", xlabel="seconds of training (mean over seeds)", title="Training loss against wall time",
+        x_values={
+            name: np.cumsum(np.mean(curves, axis=0)) for name, curves in results.histories("train_seconds").items()
+        },
+        **options,
     )
 
 

@@ -35,11 +35,9 @@ and AdaGrad, 0.001 for RMSProp and Adam), as a practitioner would start.
 
 import sys
 
-
 from cookbook import optimizers
-from cookbook.experiment import histories
+from cookbook.analysis import Conclusion
 from cookbook.models import small_convnet
-from cookbook.plots import plot_curves
 from cookbook.plots import plot_paths
 from cookbook.statistics import at_most
 from cookbook.statistics import compare
@@ -49,14 +47,10 @@ from cookbook.surfaces import SURFACES
 from cookbook.surfaces import descend
 from cookbook.surfaces import evaluate_grid
 
-CLAIM = (
-    "Fixed-rate gradient descent learns poorly; Momentum, AdaGrad and RMSProp each fix a "
-    "weakness, and Adam converges at least as fast as all of them."
-)
+TOUR_POSITION = 6
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
-
-OPTIMIZERS = {
+VARIANTS = {
     "gradient_descent": lambda: optimizers.GradientDescent(0.01),
     "momentum": lambda: optimizers.Momentum(0.01, momentum=0.9),
     "adagrad": lambda: optimizers.AdaGrad(0.01),
@@ -89,17 +83,14 @@ SURFACE_OPTIMIZERS = {
 """
 
 
-def train_with(experiment, name, seed):
-    data = experiment.load_data(seed)
-    model = small_convnet(data.facts.input_shape, data.facts.num_classes)
-    model.compile(OPTIMIZERS[name](), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model = experiment.reuse_traced(model, name)
-    run = experiment.fit(model, data, variant=name, seed=seed)
-    test_loss, test_accuracy = experiment.evaluate(model, data.test)
+def train(run):
+    model = small_convnet(run.data.facts.input_shape, run.data.facts.num_classes)
+    model.compile(run.spec(), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    validation_accuracy = run.fit(model)["history"]["val_accuracy"]
+    test_loss, test_accuracy = run.evaluate(model, run.data.test)
     return {
-        **run,
-        "epochs_to_target": first_reaching(run["history"]["val_accuracy"], TARGET_ACCURACY),
-        "final_val_accuracy": run["history"]["val_accuracy"][-1],
+        "epochs_to_target": first_reaching(validation_accuracy, TARGET_ACCURACY),
+        "final_val_accuracy": validation_accuracy[-1],
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
     }
@@ -111,43 +102,16 @@ def train_with(experiment, name, seed):
 
 
 def trace_surfaces():
-    paths = {}
-    for surface, makers in SURFACE_OPTIMIZERS.items():
-        spec = SURFACES[surface]
-        paths[surface] = {
-            name: descend(make(), spec["function"], spec["start"], SURFACE_STEPS)
+    return {
+        surface: {
+            name: descend(make(), SURFACES[surface]["function"], SURFACES[surface]["start"], SURFACE_STEPS)
             for name, make in makers.items()
         }
-    return paths
+        for surface, makers in SURFACE_OPTIMIZERS.items()
+    }
 
 
-"""
-## Run the experiment
-"""
-
-
-def run(experiment):
-    runs = experiment.run_variants(list(OPTIMIZERS), lambda name, seed: train_with(experiment, name, seed))
-    paths = trace_surfaces()
-    draw_plots(experiment, runs, paths)
-    return conclude(experiment, runs, paths)
-
-
-def draw_plots(experiment, runs, paths):
-    plot_curves(
-        histories(runs, "val_accuracy"),
-        experiment.plot_path("validation_accuracy"),
-        ylabel="validation accuracy",
-        title=f"Validation accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
-        hline=TARGET_ACCURACY,
-    )
-    plot_curves(
-        histories(runs, "loss"),
-        experiment.plot_path("training_loss"),
-        ylabel="training loss",
-        title="Training loss",
-        log_y=True,
-    )
+def draw_paths(paths, path):
     plot_paths(
         {
             f"{surface} ({SURFACE_STEPS} steps)": {
@@ -157,7 +121,7 @@ def draw_plots(experiment, runs, paths):
             }
             for surface, surface_paths in paths.items()
         },
-        experiment.plot_path("paths"),
+        path,
     )
 
 
@@ -171,45 +135,37 @@ reaches the target counts as one epoch past the budget.
 """
 
 
-def conclude(experiment, runs, paths):
-    budget = experiment.epochs
-    epochs = {
-        name: [r["epochs_to_target"] or budget + 1 for r in records]
-        for name, records in runs.items()
-    }
-    parts = {"momentum faster than gradient descent": compare(epochs["momentum"], epochs["gradient_descent"])}
-    for name in ("gradient_descent", "momentum", "adagrad", "rmsprop"):
-        parts[f"adam at least as fast as {name}"] = at_most(epochs["adam"], epochs[name])
-
-    def describe(name):
-        reached = sum(r["epochs_to_target"] is not None for r in runs[name])
-        stats = summarize(epochs[name])
-        if reached == 0:
-            return f"{name} never within {budget}"
-        return f"{name} {stats['mean']:.1f} ± {stats['std']:.1f} ({reached}/{len(runs[name])} seeds)"
-
-    test = {name: summarize([r["test_accuracy"] for r in records]) for name, records in runs.items()}
-    surface_values = {
-        surface: {
-            name: float(SURFACES[surface]["function"](points[-1])) for name, points in by_name.items()
-        }
-        for surface, by_name in paths.items()
-    }
-    evidence = (
-        f"Epochs to {TARGET_ACCURACY:.0%} validation accuracy: "
-        + ", ".join(describe(name) for name in OPTIMIZERS)
-        + "; final test accuracy "
-        + ", ".join(f"{name} {test[name]['mean']:.3f}" for name in OPTIMIZERS)
-        + "."
+def conclude(results):
+    paths = trace_surfaces()
+    results.plot_metric(
+        "val_accuracy", "validation_accuracy", ylabel="validation accuracy", hline=TARGET_ACCURACY,
+        title=f"Validation accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
     )
-    return experiment.conclude_from_parts(
-        parts,
-        evidence,
+    results.plot_metric("loss", "training_loss", ylabel="training loss", title="Training loss", log_y=True)
+    draw_paths(paths, results.plot_path("paths"))
+    epochs = results.censored("epochs_to_target")
+    test = results.summaries("test_accuracy")
+    others = ("gradient_descent", "momentum", "adagrad", "rmsprop")
+    return Conclusion(
+        parts={
+            "momentum faster than gradient descent": compare(epochs["momentum"], epochs["gradient_descent"]),
+            **{f"adam at least as fast as {name}": at_most(epochs["adam"], epochs[name]) for name in others},
+        },
+        evidence=(
+            f"Epochs to {TARGET_ACCURACY:.0%} validation accuracy: "
+            + ", ".join(f"{name} {text}" for name, text in results.reaching("epochs_to_target").items())
+            + "; final test accuracy "
+            + ", ".join(f"{name} {summary['mean']:.3f}" for name, summary in test.items())
+            + "."
+        ),
         measurements={
             "target_accuracy": TARGET_ACCURACY,
-            "epochs_to_target": {name: summarize(v) for name, v in epochs.items()},
+            "epochs_to_target": {name: summarize(values) for name, values in epochs.items()},
             "test_accuracy": test,
-            "surface_final_values": surface_values,
+            "surface_final_values": {
+                surface: {name: float(SURFACES[surface]["function"](points[-1])) for name, points in by_name.items()}
+                for surface, by_name in paths.items()
+            },
         },
     )
 

@@ -25,28 +25,22 @@ downsampling. This recipe trains the four versions of one network and counts wha
 
 import sys
 
-from cookbook.experiment import histories
+from cookbook.analysis import Conclusion
+from cookbook.analysis import listing
 from cookbook.images import sample_photo
 from cookbook.layers import AveragePooling2D
 from cookbook.layers import MaxPooling2D
 from cookbook.models import count_flops
 from cookbook.models import small_convnet
-from cookbook.plots import plot_curves
 from cookbook.plots import plot_images
-from cookbook.statistics import HOLDS
 from cookbook.statistics import DOES_NOT_HOLD
+from cookbook.statistics import HOLDS
 from cookbook.statistics import at_most
 from cookbook.statistics import compare
-from cookbook.statistics import summarize
 
-CLAIM = (
-    "Pooling halves the resolution and cuts computation while keeping the salient signal; "
-    "max pooling beats average pooling, and a strided convolution can replace pooling with "
-    "no loss in accuracy."
-)
+TOUR_POSITION = 2
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
-
 VARIANTS = {
     "max_pooling": "max",
     "average_pooling": "average",
@@ -59,17 +53,13 @@ VARIANTS = {
 """
 
 
-def train_variant(experiment, variant, seed):
-    data = experiment.load_data(seed)
-    model = small_convnet(
-        data.facts.input_shape, data.facts.num_classes, downsampling=VARIANTS[variant]
-    )
+def train(run):
+    facts = run.data.facts
+    model = small_convnet(facts.input_shape, facts.num_classes, downsampling=run.spec)
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model = experiment.reuse_traced(model, variant)
-    run = experiment.fit(model, data, variant=variant, seed=seed)
-    test_loss, test_accuracy = experiment.evaluate(model, data.test)
+    run.fit(model)
+    test_loss, test_accuracy = run.evaluate(model, run.data.test)
     return {
-        **run,
         "parameters": model.count_params(),
         "flops": count_flops(model),
         "test_accuracy": test_accuracy,
@@ -84,7 +74,7 @@ The same layers the networks use, applied to a real photograph.
 """
 
 
-def pool_photo(experiment):
+def pool_photo(path):
     photo = sample_photo(224)
     pooled = {"max": MaxPooling2D(2)(photo).numpy(), "average": AveragePooling2D(2)(photo).numpy()}
     plot_images(
@@ -94,27 +84,10 @@ def pool_photo(experiment):
             "average pooled, 112x112": pooled["average"][0],
             "max - average (x4)": 0.5 + 4 * (pooled["max"][0] - pooled["average"][0]),
         },
-        experiment.plot_path("photo_pooled"),
+        path,
         title="2x2 pooling keeps the picture at a quarter of the pixels",
     )
     return {"input_shape": photo.shape[1:], "pooled_shape": pooled["max"].shape[1:]}
-
-
-"""
-## Run the experiment
-"""
-
-
-def run(experiment):
-    runs = experiment.run_variants(list(VARIANTS), lambda variant, seed: train_variant(experiment, variant, seed))
-    photo = pool_photo(experiment)
-    plot_curves(
-        histories(runs, "val_accuracy"),
-        experiment.plot_path("validation_accuracy"),
-        ylabel="validation accuracy",
-        title="Validation accuracy",
-    )
-    return conclude(experiment, runs, photo)
 
 
 """
@@ -127,33 +100,30 @@ is no worse than max pooling's beyond the spread (Springenberg et al.).
 """
 
 
-def conclude(experiment, runs, photo):
-    error = {name: [1 - r["test_accuracy"] for r in records] for name, records in runs.items()}
-    flops = {name: records[0]["flops"] for name, records in runs.items()}
-    parameters = {name: records[0]["parameters"] for name, records in runs.items()}
-    parts = {
-        "pooling cuts computation": HOLDS if flops["max_pooling"] < flops["no_downsampling"] else DOES_NOT_HOLD,
-        "max beats average pooling": compare(error["max_pooling"], error["average_pooling"]),
-        "strided convolution no worse than max pooling": at_most(
-            error["strided_convolution"], error["max_pooling"]
+def conclude(results):
+    photo = pool_photo(results.plot_path("photo_pooled"))
+    results.plot_metric("val_accuracy", "validation_accuracy", ylabel="validation accuracy", title="Validation accuracy")
+    error = results.column(lambda record: 1 - record["test_accuracy"])
+    flops = results.first("flops")
+    accuracy = results.summaries("test_accuracy")
+    return Conclusion(
+        parts={
+            "pooling cuts computation": HOLDS if flops["max_pooling"] < flops["no_downsampling"] else DOES_NOT_HOLD,
+            "max beats average pooling": compare(error["max_pooling"], error["average_pooling"]),
+            "strided convolution no worse than max pooling": at_most(
+                error["strided_convolution"], error["max_pooling"]
+            ),
+        },
+        evidence=(
+            f"Test accuracy: {listing(accuracy)}. FLOPs per image: "
+            + ", ".join(f"{name} {count / 1e3:.0f}k" for name, count in flops.items())
+            + f" (max pooling needs {flops['no_downsampling'] / flops['max_pooling']:.1f}x fewer "
+            "than no downsampling)."
         ),
-    }
-    accuracy = {name: summarize([1 - e for e in values]) for name, values in error.items()}
-    evidence = (
-        "Test accuracy: "
-        + ", ".join(f"{n} {s['mean']:.3f} ± {s['std']:.3f}" for n, s in accuracy.items())
-        + ". FLOPs per image: "
-        + ", ".join(f"{n} {flops[n] / 1e3:.0f}k" for n in flops)
-        + f" (max pooling needs {flops['no_downsampling'] / flops['max_pooling']:.1f}x fewer "
-        "than no downsampling)."
-    )
-    return experiment.conclude_from_parts(
-        parts,
-        evidence,
         measurements={
             "test_accuracy": accuracy,
             "flops": flops,
-            "parameters": parameters,
+            "parameters": results.first("parameters"),
             "photo": photo,
         },
     )

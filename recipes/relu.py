@@ -36,22 +36,21 @@ import sys
 import keras
 import numpy as np
 
+from cookbook.analysis import Conclusion
 from cookbook.callbacks import GradientNorms
 from cookbook.callbacks import kernel_gradient_norms
 from cookbook.callbacks import weight_layers
-from cookbook.experiment import histories
 from cookbook.models import plain_convnet
-from cookbook.plots import plot_curves
 from cookbook.plots import plot_layer_profiles
 from cookbook.statistics import compare
 from cookbook.statistics import first_reaching
 from cookbook.statistics import summarize
 
-CLAIM = "ReLU trains faster than sigmoid and tanh and avoids the vanishing gradient."
+TOUR_POSITION = 3
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
+VARIANTS = ("relu", "tanh", "sigmoid")
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
 TARGET_ACCURACY = 0.75  # AlexNet's Fig. 1 threshold: 25% training error.
 CONV_LAYERS = 6  # + one hidden dense layer + the output layer = 8 weight layers.
 LEARNING_RATE = 0.01  # AlexNet's learning rate and momentum.
@@ -86,100 +85,26 @@ over each epoch, as in AlexNet's figure.
 """
 
 
-def train_activation(experiment, activation, seed):
-    data = experiment.load_data(seed)
-    model = experiment.reuse_traced(build_model(data.facts, activation), activation)
-    images, labels = next(iter(data.validation.unbatch().batch(PROBE_EXAMPLES)))
+def train(run):
+    model = build_model(run.data.facts, run.spec)
+    images, labels = next(iter(run.data.validation.unbatch().batch(PROBE_EXAMPLES)))
     initial_norms = kernel_gradient_norms(model, images, labels)
-
-    run = experiment.fit(
-        model, data, variant=activation, seed=seed, callbacks=[GradientNorms(images, labels)]
-    )
-    test_loss, test_accuracy = experiment.evaluate(model, data.test)
-
-    history = run["history"]
+    history = run.fit(model, callbacks=[GradientNorms(images, labels)])["history"]
+    test_loss, test_accuracy = run.evaluate(model, run.data.test)
     epochs_to_target = first_reaching(history["accuracy"], TARGET_ACCURACY)
-    seconds_to_target = (
-        float(np.sum(history["epoch_seconds"][:epochs_to_target])) if epochs_to_target else None
-    )
     return {
-        **run,
         "layers": [layer.name for layer in weight_layers(model)],
         "initial_grad_norms": initial_norms,
         # How much of the output layer's gradient reaches the first layer, in decades.
         "log10_first_to_last_grad": float(np.log10(initial_norms[0] / initial_norms[-1])),
         "epochs_to_target": epochs_to_target,
-        "seconds_to_target": seconds_to_target,
+        "seconds_to_target": (
+            float(np.sum(history["epoch_seconds"][:epochs_to_target])) if epochs_to_target else None
+        ),
         "final_train_accuracy": history["accuracy"][-1],
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
     }
-
-
-"""
-## Run the experiment
-"""
-
-
-def run(experiment):
-    runs = experiment.run_variants(
-        ACTIVATIONS, lambda activation, seed: train_activation(experiment, activation, seed)
-    )
-    draw_plots(experiment, runs)
-    return conclude(experiment, runs)
-
-
-"""
-## Plots
-
-Training curves, and gradient norms per layer at initialization and after training.
-"""
-
-
-def draw_plots(experiment, runs):
-    plot_curves(
-        histories(runs, "accuracy"),
-        experiment.plot_path("training_accuracy"),
-        ylabel="training accuracy",
-        title=f"Training accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
-        hline=TARGET_ACCURACY,
-    )
-    plot_curves(
-        histories(runs, "loss"),
-        experiment.plot_path("training_loss"),
-        ylabel="training loss",
-        title="Training loss",
-    )
-    layers = runs[ACTIVATIONS[0]][0]["layers"]
-    first_layer = f"grad_norm/{layers[0]}"
-    plot_curves(
-        histories(runs, first_layer),
-        experiment.plot_path("first_layer_gradient"),
-        ylabel=f"gradient norm of {layers[0]}",
-        title="Gradient reaching the first layer, after each epoch",
-        log_y=True,
-    )
-
-    def mean_profile(records, key):
-        return np.mean([key(r) for r in records], axis=0)
-
-    plot_layer_profiles(
-        {
-            "at initialization": {
-                name: mean_profile(records, lambda r: r["initial_grad_norms"])
-                for name, records in runs.items()
-            },
-            "after training": {
-                name: mean_profile(
-                    records, lambda r: [r["history"][f"grad_norm/{l}"][-1] for l in layers]
-                )
-                for name, records in runs.items()
-            },
-        },
-        layers,
-        experiment.plot_path("gradient_norms_by_layer"),
-        ylabel="kernel gradient norm (mean over seeds)",
-    )
 
 
 """
@@ -189,60 +114,71 @@ The claim has three parts, each decided by `compare`, which requires the gap bet
 to exceed the seed-to-seed spread: ReLU reaches the target in fewer epochs than tanh, and
 than sigmoid; and less of the gradient is lost between the output and the first layer with
 ReLU than with sigmoid. A run that never reaches the target counts as one epoch past the
-budget, so the ratios against it are lower bounds.
+budget, so the ratios against it are lower bounds. The plots show the training curves and
+the gradient norm of every layer at initialization and after training.
 """
 
 
-def conclude(experiment, runs):
-    budget = experiment.epochs
-    epochs = {
-        name: [r["epochs_to_target"] or budget + 1 for r in records]
-        for name, records in runs.items()
-    }
-    attenuation = {
-        name: [r["log10_first_to_last_grad"] for r in records] for name, records in runs.items()
-    }
-    parts = {
-        "faster than tanh": compare(epochs["relu"], epochs["tanh"]),
-        "faster than sigmoid": compare(epochs["relu"], epochs["sigmoid"]),
-        "less gradient lost than with sigmoid": compare(attenuation["sigmoid"], attenuation["relu"]),
-    }
-
-    def describe(name):
-        stats = summarize(epochs[name])
-        reached = sum(r["epochs_to_target"] is not None for r in runs[name])
-        if reached == 0:
-            return f"{name} never within {budget} epochs"
-        return f"{name} in {stats['mean']:.1f} ± {stats['std']:.1f} epochs ({reached}/{len(runs[name])} seeds)"
-
-    speedups = {
-        name: np.mean(epochs[name]) / np.mean(epochs["relu"]) for name in ("tanh", "sigmoid")
-    }
-    bound = {
-        name: "≥ " if any(r["epochs_to_target"] is None for r in runs[name]) else ""
-        for name in ("tanh", "sigmoid")
-    }
-    gradient = {name: summarize(values)["mean"] for name, values in attenuation.items()}
-    evidence = (
-        f"Reaching {TARGET_ACCURACY:.0%} training accuracy: {describe('relu')}, "
-        f"{describe('tanh')}, {describe('sigmoid')}; so ReLU was "
-        f"{bound['tanh']}{speedups['tanh']:.2f}x as fast as tanh and "
-        f"{bound['sigmoid']}{speedups['sigmoid']:.2f}x as fast as sigmoid. At initialization "
-        f"the first layer's gradient was 10^{gradient['sigmoid']:.1f} of the output layer's "
-        f"with sigmoid, 10^{gradient['tanh']:.1f} with tanh and 10^{gradient['relu']:.1f} "
-        "with ReLU."
-    )
-    return experiment.conclude_from_parts(
-        parts,
-        evidence,
+def conclude(results):
+    draw_plots(results)
+    epochs = results.censored("epochs_to_target")
+    attenuation = results.column("log10_first_to_last_grad")
+    reaching = results.reaching("epochs_to_target", unit=" epochs")
+    speedups = {name: np.mean(epochs[name]) / np.mean(epochs["relu"]) for name in ("tanh", "sigmoid")}
+    bound = {name: "≥ " if results.count("epochs_to_target")[name] < len(results.seeds) else "" for name in speedups}
+    gradient = {name: summary["mean"] for name, summary in results.summaries("log10_first_to_last_grad").items()}
+    return Conclusion(
+        parts={
+            "faster than tanh": compare(epochs["relu"], epochs["tanh"]),
+            "faster than sigmoid": compare(epochs["relu"], epochs["sigmoid"]),
+            "less gradient lost than with sigmoid": compare(attenuation["sigmoid"], attenuation["relu"]),
+        },
+        evidence=(
+            f"Reaching {TARGET_ACCURACY:.0%} training accuracy: "
+            + ", ".join(f"{name} {text}" for name, text in reaching.items())
+            + f"; so ReLU was {bound['tanh']}{speedups['tanh']:.2f}x as fast as tanh and "
+            f"{bound['sigmoid']}{speedups['sigmoid']:.2f}x as fast as sigmoid. At initialization "
+            f"the first layer's gradient was 10^{gradient['sigmoid']:.1f} of the output layer's "
+            f"with sigmoid, 10^{gradient['tanh']:.1f} with tanh and 10^{gradient['relu']:.1f} with ReLU."
+        ),
         measurements={
             "speedup_vs_tanh": speedups["tanh"],
             "speedup_vs_sigmoid": speedups["sigmoid"],
             "target_accuracy": TARGET_ACCURACY,
-            "epochs_to_target": {name: summarize(v) for name, v in epochs.items()},
-            "log10_first_to_last_grad": {name: summarize(v) for name, v in attenuation.items()},
+            "epochs_to_target": {name: summarize(values) for name, values in epochs.items()},
+            "log10_first_to_last_grad": {name: summarize(values) for name, values in attenuation.items()},
         },
     )
+
+
+def draw_plots(results):
+    results.plot_metric(
+        "accuracy", "training_accuracy", ylabel="training accuracy", hline=TARGET_ACCURACY,
+        title=f"Training accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
+    )
+    results.plot_metric("loss", "training_loss", ylabel="training loss", title="Training loss")
+    layers = results.runs[VARIANTS[0]][0]["layers"]
+    results.plot_metric(
+        f"grad_norm/{layers[0]}", "first_layer_gradient", ylabel=f"gradient norm of {layers[0]}",
+        title="Gradient reaching the first layer, after each epoch", log_y=True,
+    )
+
+    def final_norms(record):
+        return [record["history"][f"grad_norm/{layer}"][-1] for layer in layers]
+
+    plot_layer_profiles(
+        {
+            "at initialization": mean_over_seeds(results.column("initial_grad_norms")),
+            "after training": mean_over_seeds(results.column(final_norms)),
+        },
+        layers,
+        results.plot_path("gradient_norms_by_layer"),
+        ylabel="kernel gradient norm (mean over seeds)",
+    )
+
+
+def mean_over_seeds(column):
+    return {name: np.mean(values, axis=0) for name, values in column.items()}
 
 
 """

@@ -1,16 +1,26 @@
-"""Trains a fixed model on fixed data through the harness under a strategy; a helper the
-scaling tests start as separate processes (a process's devices are fixed once TensorFlow starts)."""
+"""
+Title: a fixed training under a strategy
+Claim: The same training gives the same weights on one device, two replicas or two workers.
+
+A recipe the scaling tests start as separate processes (a process's devices are fixed once
+TensorFlow starts): a fixed model on fixed data, trained through the harness.
+"""
 
 import argparse
+import sys
 
 import numpy as np
 
 from cookbook import scaling
-from cookbook.experiment import Experiment
-from cookbook.experiment import RunConfig
+from cookbook.analysis import Conclusion
+from cookbook.experiment import run_recipe
+from cookbook.settings import RunConfig
 from cookbook.statistics import INCONCLUSIVE
 
 GLOBAL_BATCH = 16
+DEFAULTS = {"epochs": 3, "batch_size": GLOBAL_BATCH, "seeds": 1}
+VARIANTS = ("fixed",)
+WEIGHTS_PATH = None  # where `train` saves the trained weights, from --weights
 
 
 def fixed_data():
@@ -26,7 +36,36 @@ def fixed_data():
     return Dataset(split, split, split, DatasetFacts("fixed", (4, 4, 1), 2, ("a", "b"), {"train": 128}))
 
 
+def train(run):
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((4, 4, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    data = fixed_data()
+    run.fit(model, data)
+    np.savez(WEIGHTS_PATH, *model.get_weights())
+    return {"test_accuracy": run.evaluate(model, data.test)[1], "replicas": scaling_replicas()}
+
+
+def scaling_replicas():
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def conclude(results):
+    return Conclusion({"trained": INCONCLUSIVE}, f"replicas: {results.runs['fixed'][0]['replicas']}")
+
+
 def main():
+    global WEIGHTS_PATH
     parser = argparse.ArgumentParser()
     parser.add_argument("--strategy", default="none")
     parser.add_argument("--workers")
@@ -34,30 +73,9 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--weights", required=True)
     args = parser.parse_args()
+    WEIGHTS_PATH = args.weights
     options = scaling.ScaleOptions(strategy=args.strategy, workers=args.workers, worker_index=args.worker_index)
-    scale = scaling.setup(options)
-    import keras
-
-    with scale.scope():
-        config = RunConfig(out=args.out, verbose=0, scale=options)
-        experiment = Experiment("distributed", "a claim", config, {"epochs": 3, "batch_size": 16, "seeds": 1}, scale=scale)
-
-        def train(seed):
-            model = keras.Sequential(
-                [
-                    keras.Input((4, 4, 1)),
-                    keras.layers.Flatten(),
-                    keras.layers.Dense(8, activation="relu"),
-                    keras.layers.Dense(2, activation="softmax"),
-                ]
-            )
-            model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy", metrics=["accuracy"])
-            run = experiment.fit(model, fixed_data(), variant="fixed", seed=seed)
-            np.savez(args.weights, *model.get_weights())
-            return {**run, "test_accuracy": experiment.evaluate(model, fixed_data().test)[1]}
-
-        experiment.run_seeds("fixed", train)
-        experiment.conclude(INCONCLUSIVE, f"replicas: {scale.describe()['replicas']}")
+    run_recipe(sys.modules[__name__], RunConfig(out=args.out, verbose=0, scale_options=options))
 
 
 if __name__ == "__main__":

@@ -9,30 +9,33 @@ import pytest
 from click.testing import CliRunner
 
 from cookbook.cli import main
-from cookbook.experiment import Experiment
-from cookbook.experiment import RunConfig
-from cookbook.plots import plot_curves
+from cookbook.experiment import run_recipe
 from cookbook.report import write_report
-from cookbook.statistics import compare
+from cookbook.settings import RunConfig
+from tests.recipe_files import write_recipe
 
 RECIPES = {"relu": "ReLU trains faster.", "pooling": "Pooling & <friends> cut compute."}
+
+MADE_UP = """
+DEFAULTS = {"epochs": 2, "batch_size": 8, "seeds": 3}
+VARIANTS = {"slow": 0.5, "fast": 0.9}
+
+
+def train(run):
+    return {"test_accuracy": run.spec + run.seed / 100, "history": {"loss": [1.0, 0.5]}}
+
+
+def conclude(results):
+    results.plot_metric("loss", "loss", ylabel="loss")
+    error = results.column(lambda record: 1 - record["test_accuracy"])
+    return Conclusion({"faster": compare(error["fast"], error["slow"])}, "{name} evidence.")
+"""
 
 
 def fake_run(out, recipe, claim):
     """A result written by the real harness, from made-up records (no training needed)."""
-    experiment = Experiment(recipe, claim, RunConfig(out=str(out), verbose=0), {"epochs": 2, "batch_size": 8, "seeds": 3})
-    records = {}
-    for variant, level in (("slow", 0.5), ("fast", 0.9)):
-        records[variant] = experiment.run_seeds(
-            variant, lambda seed: {"test_accuracy": level + seed / 100, "history": {"loss": [1.0, 0.5]}}
-        )
-    plot_curves(
-        {name: [r["history"]["loss"] for r in rs] for name, rs in records.items()},
-        experiment.plot_path("loss"),
-        ylabel="loss",
-    )
-    errors = {name: [1 - r["test_accuracy"] for r in rs] for name, rs in records.items()}
-    return experiment.conclude(compare(errors["fast"], errors["slow"]), f"{recipe} evidence.")
+    module = write_recipe(out.parent / f"{out.name}_recipes", recipe, MADE_UP.replace("{name}", recipe), claim=claim)
+    return run_recipe(module, RunConfig(out=str(out), verbose=0))
 
 
 @pytest.fixture()

@@ -107,7 +107,7 @@ def test_mirrored_over_two_cpus_matches_one_device(tmp_path, single):
     args = [HELPER, "--strategy", "mirrored", "--out", tmp_path / "mirrored", "--weights", tmp_path / "m.npz"]
     finish([start(args, env)])
     assert_same_weights(weights(tmp_path / "m.npz"), single)
-    result = json.loads((tmp_path / "mirrored" / "distributed" / "result.json").read_text())
+    result = json.loads((tmp_path / "mirrored" / "distributed_run" / "result.json").read_text())
     assert result["scale"]["replicas"] == 2 and result["scale"]["strategy"] == "mirrored"
 
 
@@ -137,7 +137,7 @@ def test_two_workers_match_one_process_and_only_the_chief_writes(tmp_path, singl
     for a, b in zip(chief, other, strict=True):
         np.testing.assert_array_equal(a, b)
     assert_same_weights(chief, single)
-    assert (tmp_path / "worker0" / "distributed" / "result.json").exists()
+    assert (tmp_path / "worker0" / "distributed_run" / "result.json").exists()
     assert not (tmp_path / "worker1").exists()
 
 

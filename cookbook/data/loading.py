@@ -36,9 +36,6 @@ class DatasetFacts:
     class_names: tuple
     split_sizes: dict
 
-    def to_json(self):
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
@@ -72,20 +69,35 @@ def load_dataset(
         image_size: `(height, width)` to resize to. Defaults to the dataset's own
             size, or 32x32 for folders and datasets whose images vary in size.
     """
-    if batch_size is not None and batch_size < 1:
-        raise CookbookError(f"batch_size must be a positive integer, got {batch_size}.")
+    return open_dataset(name, data_dir=data_dir, image_size=image_size).batched(batch_size, seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSource:
+    """A dataset checked and decoded once, from which each run takes its own batched order."""
+
+    splits: dict  # split -> (cached tf.data.Dataset, number of examples)
+    description: dict
+
+    def batched(self, batch_size=32, seed=0):
+        """The splits batched by `batch_size` (`None`: one batch), training order shuffled by `seed`."""
+        if batch_size is not None and batch_size < 1:
+            raise CookbookError(f"batch_size must be a positive integer, got {batch_size}.")
+        pipelines = {
+            split: _pipeline(ds, size, batch_size, seed if split == "train" else None)
+            for split, (ds, size) in self.splits.items()
+        }
+        sizes = {split: size for split, (_, size) in self.splits.items()}
+        return Dataset(**pipelines, facts=DatasetFacts(**self.description, split_sizes=sizes))
+
+
+def open_dataset(name=DEFAULT_DATASET, *, data_dir=None, image_size=None):
+    """Checks and decodes a dataset once (see `load_dataset`) and returns its `DataSource`."""
     check_dataset(name)
     if os.path.isdir(name):
         splits, description = _load_folder(name, image_size or FOLDER_IMAGE_SIZE)
-        cached = {split: _cache(ds) for split, ds in splits.items()}
-    else:
-        cached, description = _load_tfds_cached(name, data_dir, image_size and tuple(image_size))
-    pipelines = {
-        split: _pipeline(ds, size, batch_size, seed if split == "train" else None)
-        for split, (ds, size) in cached.items()
-    }
-    sizes = {split: size for split, (_, size) in cached.items()}
-    return Dataset(**pipelines, facts=DatasetFacts(**description, split_sizes=sizes))
+        return DataSource({split: _cache(ds) for split, ds in splits.items()}, description)
+    return DataSource(*_load_tfds_cached(name, data_dir, image_size and tuple(image_size)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -123,9 +135,14 @@ def _scale(image, label, image_size=None):
     return image, tf.cast(label, tf.int32)
 
 
+@functools.cache
+def _tfds_names():
+    return frozenset(tfds.list_builders())
+
+
 def check_dataset(name):
     """Raises `CookbookError` unless `name` is a folder or a known TFDS dataset name."""
-    if os.path.isdir(name) or name in tfds.list_builders():
+    if os.path.isdir(name) or name in _tfds_names():
         return
     if os.sep in name or os.path.exists(name):
         raise CookbookError(f"Dataset folder {name!r} does not exist or is not a folder.")

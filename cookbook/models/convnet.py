@@ -3,6 +3,7 @@
 import keras
 
 from cookbook import layers
+from cookbook.models.blocks import BATCH_NORM_MOMENTUM
 from cookbook.models.blocks import can_halve
 
 DOWNSAMPLING = ("max", "average", "strided", None)
@@ -17,7 +18,7 @@ def small_convnet(
     activation="relu",
     downsampling="max",
     batch_norm=False,
-    batch_norm_momentum=0.99,
+    batch_norm_momentum=BATCH_NORM_MOMENTUM,
     dropout=0.0,
     name="small_convnet",
 ):
@@ -30,7 +31,8 @@ def small_convnet(
     resolution). Blocks stop downsampling once the map is 1x1, so 8x8 inputs
     work with any number of blocks. With `batch_norm`, the hidden dense layer's
     outputs are normalized too, so every layer gets normalized inputs (as in
-    Ioffe & Szegedy); `batch_norm_momentum` is the moving averages' decay.
+    Ioffe & Szegedy); `batch_norm_momentum` is the moving averages' decay
+    (0.9, as in the papers' Torch code: see `blocks.BATCH_NORM_MOMENTUM`).
     Pooling, batch normalization and dropout are the explicit layers of
     `cookbook.layers`.
     """

@@ -1,0 +1,167 @@
+"""The words a recipe's conclusion is written in: columns of a measure per variant, their
+summaries, "mean ± spread", targets never reached, and plots of a metric per variant."""
+
+import dataclasses
+
+from cookbook import statistics
+from cookbook.plots import plot_curves
+
+
+@dataclasses.dataclass(frozen=True)
+class Conclusion:
+    """What a recipe concludes: its claim's parts, each with a verdict, and the numbers behind them.
+
+    The claim holds only if every part holds (`statistics.combine`).
+    """
+
+    parts: dict
+    evidence: str
+    measurements: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def verdict(self):
+        return statistics.combine(self.parts.values())
+
+    def evidence_with_parts(self):
+        """The evidence, then each part's verdict with the gap and the spread it was weighed against."""
+        listed = "; ".join(f"{part}: {_with_margin(verdict)}" for part, verdict in self.parts.items())
+        return f"{self.evidence} Parts: {listed}."
+
+
+def _with_margin(verdict):
+    margin = verdict.margin() if isinstance(verdict, statistics.Verdict) else ""
+    return f"{verdict} ({margin})" if margin else str(verdict)
+
+
+class Results:
+    """Every finished run of a recipe and ways to read them.
+
+    `runs` is `{variant: [record per seed]}`; a record is what the recipe's
+    `train(run)` returned, with the seed and, when it called `run.fit`, the training
+    history. A recipe with conditions reads each one's runs through `at(condition)`.
+    """
+
+    def __init__(self, by_condition, *, settings, seeds, plot_path):
+        self.by_condition = by_condition  # {condition: {variant: [record per seed]}}
+        self.settings = settings
+        self.seeds = seeds
+        self.plot_path = plot_path  # name -> where to save a plot (listed in the result)
+
+    @property
+    def conditions(self):
+        return list(self.by_condition)
+
+    @property
+    def runs(self):
+        if len(self.by_condition) != 1:
+            raise ValueError("These results span several conditions: read each with results.at(condition).")
+        return next(iter(self.by_condition.values()))
+
+    def at(self, condition):
+        """The results under one condition."""
+        return Results(
+            {condition: self.by_condition[condition]},
+            settings=self.settings,
+            seeds=self.seeds,
+            plot_path=self.plot_path,
+        )
+
+    @property
+    def epochs(self):
+        return self.settings["epochs"]
+
+    @property
+    def variants(self):
+        return list(self.runs)
+
+    def column(self, measure, *, missing=None):
+        """`{variant: [the measure of each seed]}`; `measure` is a record's key or a function of
+        a record. `missing` stands in for a `None` value, such as a target never reached."""
+        read = measure if callable(measure) else lambda record: record[measure]
+
+        def value(record):
+            found = read(record)
+            return missing if found is None else found
+
+        return {name: [value(record) for record in records] for name, records in self.runs.items()}
+
+    def summaries(self, measure, *, missing=None):
+        """`{variant: mean, spread and values over seeds}` of a measure."""
+        return {name: statistics.summarize(values) for name, values in self.column(measure, missing=missing).items()}
+
+    def first(self, measure):
+        """`{variant: the first seed's value}`, for what the seed does not change (parameters, FLOPs)."""
+        return {name: values[0] for name, values in self.column(measure).items()}
+
+    def count(self, measure):
+        """`{variant: how many seeds have a value}` (not `None`) of a measure, such as a target reached."""
+        return {name: sum(value is not None for value in values) for name, values in self.column(measure).items()}
+
+    def censored(self, measure, *, never=None):
+        """`column(measure)` with a target never reached (`None`) counted as `never`: by default
+        one epoch past the budget, so ratios against it are bounds."""
+        return self.column(measure, missing=self.epochs + 1 if never is None else never)
+
+    def reaching(self, measure, *, never=None, unit="", digits=1):
+        """`{variant: "3.7 ± 0.6 epochs (3/3 seeds)"}` for a measure that is `None` where a target
+        was never reached (counted as in `censored`), or "never within N epochs"."""
+        reached = self.count(measure)
+        text = {}
+        for name, values in self.censored(measure, never=never).items():
+            if reached[name] == 0:
+                text[name] = f"never within {self.epochs} epochs"
+            else:
+                text[name] = f"{mean_spread(values, digits)}{unit} ({reached[name]}/{len(values)} seeds)"
+        return text
+
+    def histories(self, metric):
+        """`{variant: [that metric's per-epoch history, one list per seed]}`."""
+        return histories(self.runs, metric)
+
+    def plot_metric(self, metric, name, *, variants=None, transform=None, **options):
+        """Draws a metric's per-epoch curves, one line per variant (mean over seeds, range shaded).
+
+        `variants` keeps only those; `transform` maps each value (for example
+        accuracy to error); `options` go to `cookbook.plots.plot_curves`.
+        """
+        curves = {
+            variant: [[transform(v) for v in curve] for curve in per_seed] if transform else per_seed
+            for variant, per_seed in self.histories(metric).items()
+            if variants is None or variant in variants
+        }
+        return plot_curves(curves, self.plot_path(name), **options)
+
+
+def histories(runs, metric):
+    """`{variant: [that metric's per-epoch history, one list per seed]}`, for `plot_curves`."""
+    return {name: [record["history"][metric] for record in records] for name, records in runs.items()}
+
+
+def mean_spread(values, digits=3):
+    """`"0.953 ± 0.006"`: the mean and standard deviation over seeds of `values` (or a summary)."""
+    summary = values if isinstance(values, dict) else statistics.summarize(values)
+    if summary["mean"] is None:
+        return "n/a"
+    return f"{summary['mean']:.{digits}f} ± {summary['std']:.{digits}f}"
+
+
+def listing(values_by_name, digits=3):
+    """`"a 0.953 ± 0.006, b 0.968 ± 0.003"`: one `mean_spread` per name."""
+    return ", ".join(f"{name} {mean_spread(values, digits)}" for name, values in values_by_name.items())
+
+
+def summarize_records(records):
+    """Mean and spread over seeds of every numeric top-level field the records share."""
+    if not records:
+        return {}
+    shared = set.intersection(*(set(record) for record in records)) - {"seed"}
+    return {
+        key: statistics.summarize([record[key] for record in records])
+        for key in sorted(shared)
+        if all(
+            isinstance(record[key], (int, float)) and not isinstance(record[key], bool)
+            or record[key] is None
+            for record in records
+        )
+        and any(record[key] is not None for record in records)
+    }

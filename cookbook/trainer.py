@@ -1,0 +1,170 @@
+"""Training and evaluating a recipe's models: standard callbacks, histories, resuming, and
+one traced graph per architecture."""
+
+import csv
+import hashlib
+import json
+import math
+import sys
+import time
+
+import keras
+
+from cookbook.callbacks import EpochSeconds
+from cookbook.tracing import build_training_state
+from cookbook.training_loop import StrategyLoop
+
+
+class Trainer:
+    """`fit` and `evaluate` for one recipe's runs, on the run's `Scale`.
+
+    Tracing a deep network's training step takes seconds (half a minute for a
+    GoogLeNet), and every seed of a variant, and every variant of the same
+    architecture, would trace the same graph again. So the first model of each
+    architecture is kept as a *twin*: a later model of that architecture only
+    lends it its state (initial weights and random-seed states; the optimizer
+    restarts from its initial state), the twin trains with its graphs traced
+    once, and the trained state is copied back into the model the recipe holds.
+    The numbers are those of training the model itself.
+    """
+
+    def __init__(self, scale, *, history_dir, verbose="auto"):
+        self.scale = scale
+        self.history_dir = history_dir
+        self.verbose = verbose
+        self._twins = {}  # architecture key -> (twin model, its optimizer's initial values)
+        self._loops = {}  # id(twin) -> StrategyLoop, under the strategy that needs one
+
+    @property
+    def fit_verbosity(self):
+        if self.verbose == "auto":
+            return 1 if sys.stdout.isatty() else 2
+        return self.verbose
+
+    def twin_for(self, model, batch):
+        """The kept model of `model`'s architecture, now holding `model`'s initial state."""
+        key = architecture_key(model, batch)
+        if key not in self._twins:
+            model.optimizer.build(model.trainable_variables)
+            initial = [variable.numpy() for variable in model.optimizer.variables]
+            self._twins[key] = (model, initial)
+            return model
+        twin, initial = self._twins[key]
+        copy_state(model, twin)
+        for variable, value in zip(twin.optimizer.variables, initial):
+            variable.assign(value)
+        return twin
+
+    def fit(self, model, data, *, history_name, backup_dir, epochs, callbacks=()):
+        """`model.fit` with the standard callbacks; returns the history and how training ended.
+
+        Callbacks given here run first, so values they add to `logs` land in the
+        CSV history too. Training stops at the first NaN loss and says so. The
+        state after each epoch is saved in `backup_dir`, from which an
+        interrupted fit resumes.
+        """
+        history_path = self.history_dir / f"{history_name}.csv"
+        if not backup_dir.exists() and history_path.exists():
+            history_path.unlink()  # Left by an earlier, completed run: start its history anew.
+        history_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.scale.options.jit is not None:
+            model.jit_compile = self.scale.options.jit
+        standard = [
+            *callbacks,
+            EpochSeconds(),
+            keras.callbacks.TerminateOnNaN(),
+            keras.callbacks.CSVLogger(str(history_path), append=True),
+        ]
+        started = time.perf_counter()
+        if self.scale.custom_loop:
+            self._strategy_loop(model).fit(
+                data.train, data.validation, epochs=epochs, callbacks=standard, checkpoint_dir=backup_dir
+            )
+        else:
+            build_training_state(model, next(iter(data.validation)))
+            model.fit(
+                data.train,
+                validation_data=data.validation,
+                epochs=epochs,
+                shuffle=False,  # The training split shuffles itself, by the run's seed.
+                verbose=self.fit_verbosity,
+                callbacks=[*standard, keras.callbacks.BackupAndRestore(str(backup_dir))],
+            )
+        history = read_history(history_path)
+        losses = history.get("loss", [])
+        return {
+            "history": history,
+            "epochs_trained": len(losses),
+            "diverged": bool(losses) and not math.isfinite(losses[-1]),
+            "fit_seconds": time.perf_counter() - started,
+        }
+
+    def evaluate(self, model, dataset):
+        """`[loss, accuracy]` of `model` on `dataset`: `model.evaluate`, or the strategy loop's."""
+        if self.scale.custom_loop:
+            return self._strategy_loop(model).evaluate(dataset)
+        return model.evaluate(dataset, verbose=0)
+
+    def _strategy_loop(self, model):
+        if id(model) not in self._loops:
+            self._loops[id(model)] = StrategyLoop(model, self.scale.strategy)
+        return self._loops[id(model)]
+
+
+def copy_state(source, target):
+    """Assigns every variable of `source` (weights, random-seed states) to `target`'s."""
+    shapes = [tuple(v.shape) for v in source.variables]
+    if shapes != [tuple(v.shape) for v in target.variables]:
+        raise ValueError(f"Cannot copy the state of {source.name!r}: the models differ in their variables.")
+    for to, value in zip(target.variables, source.variables):
+        to.assign(value)
+
+
+def architecture_key(model, batch):
+    """What fixes a model's traced graphs: its layers and their settings (not their names),
+    its variables, what it was compiled with, and the shape of the batches it sees."""
+    description = {
+        "layers": [_layer_description(layer) for layer in _leaf_layers(model)],
+        "variables": [(v.path.rsplit("/", 1)[-1], tuple(v.shape), str(v.dtype)) for v in model.variables],
+        "compiled": _without_names(model.get_compile_config()),
+        "batch": [tuple(keras.ops.shape(x)) for x in keras.tree.flatten(batch)],
+    }
+    text = json.dumps(description, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _leaf_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
+def _layer_description(layer):
+    return [type(layer).__module__, type(layer).__qualname__, _without_names(layer.get_config())]
+
+
+def _without_names(value):
+    if isinstance(value, dict):
+        return {k: _without_names(v) for k, v in value.items() if k != "name"}
+    if isinstance(value, (list, tuple)):
+        return [_without_names(v) for v in value]
+    return value
+
+
+def read_history(path):
+    """Reads a CSVLogger file into `{metric: [one value per epoch]}`.
+
+    After a resume an epoch can appear twice; the later row wins.
+    """
+    rows = {}
+    with open(path, newline="") as file:
+        for row in csv.DictReader(file):
+            rows[int(row["epoch"])] = row
+    history = {}
+    for epoch in sorted(rows):
+        for key, value in rows[epoch].items():
+            if key != "epoch":
+                history.setdefault(key, []).append(float(value) if value else math.nan)
+    return history

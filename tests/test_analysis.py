@@ -1,0 +1,98 @@
+"""The conclusion's vocabulary: columns, summaries, censored targets, formatting, plots."""
+
+import pytest
+
+from cookbook.analysis import Conclusion
+from cookbook.analysis import Results
+from cookbook.analysis import listing
+from cookbook.analysis import mean_spread
+from cookbook.analysis import summarize_records
+from cookbook.statistics import HOLDS
+from cookbook.statistics import INCONCLUSIVE
+from cookbook.statistics import Verdict
+
+
+def results(tmp_path, epochs=10):
+    runs = {
+        "fast": [
+            {"seed": 0, "epochs_to_target": 2, "accuracy": 0.9, "history": {"loss": [1.0, 0.5]}},
+            {"seed": 1, "epochs_to_target": 4, "accuracy": 0.8, "history": {"loss": [0.8, 0.4]}},
+        ],
+        "slow": [
+            {"seed": 0, "epochs_to_target": None, "accuracy": 0.5, "history": {"loss": [2.0, 1.5]}},
+            {"seed": 1, "epochs_to_target": 9, "accuracy": 0.6, "history": {"loss": [2.2, 1.9]}},
+        ],
+        "never": [
+            {"seed": 0, "epochs_to_target": None, "accuracy": 0.1, "history": {"loss": [3.0, 3.0]}},
+            {"seed": 1, "epochs_to_target": None, "accuracy": 0.1, "history": {"loss": [3.0, 3.0]}},
+        ],
+    }
+    return Results(
+        {None: runs}, settings={"epochs": epochs}, seeds=[0, 1], plot_path=lambda name: tmp_path / f"{name}.png"
+    )
+
+
+def test_columns_and_summaries_per_variant(tmp_path):
+    found = results(tmp_path)
+    assert found.column("accuracy") == {"fast": [0.9, 0.8], "slow": [0.5, 0.6], "never": [0.1, 0.1]}
+    assert found.column(lambda r: 1 - r["accuracy"])["fast"] == pytest.approx([0.1, 0.2])
+    assert found.summaries("accuracy")["fast"]["mean"] == pytest.approx(0.85)
+    assert found.first("accuracy") == {"fast": 0.9, "slow": 0.5, "never": 0.1}
+    assert found.variants == ["fast", "slow", "never"]
+
+
+def test_a_target_never_reached_counts_one_epoch_past_the_budget(tmp_path):
+    found = results(tmp_path, epochs=10)
+    assert found.censored("epochs_to_target") == {"fast": [2, 4], "slow": [11, 9], "never": [11, 11]}
+    assert found.censored("epochs_to_target", never=100)["slow"] == [100, 9]
+    assert found.count("epochs_to_target") == {"fast": 2, "slow": 1, "never": 0}
+    assert found.reaching("epochs_to_target", unit=" epochs") == {
+        "fast": "3.0 ± 1.4 epochs (2/2 seeds)",
+        "slow": "10.0 ± 1.4 epochs (1/2 seeds)",
+        "never": "never within 10 epochs",
+    }
+
+
+def test_mean_spread_and_listing():
+    assert mean_spread([0.9, 0.8]) == "0.850 ± 0.071"
+    assert mean_spread([3.0], digits=1) == "3.0 ± 0.0"
+    assert mean_spread([None, None]) == "n/a"
+    assert listing({"a": [1.0, 1.0], "b": [0.0, 2.0]}, digits=1) == "a 1.0 ± 0.0, b 1.0 ± 1.4"
+
+
+def test_plot_metric_draws_the_chosen_variants_and_lists_the_plot(tmp_path):
+    found = results(tmp_path)
+    path = found.plot_metric("loss", "loss", variants=["fast", "slow"], transform=lambda v: -v, ylabel="loss")
+    assert path == tmp_path / "loss.png" and path.stat().st_size > 1000
+
+
+def test_results_over_conditions_are_read_one_condition_at_a_time(tmp_path):
+    single = results(tmp_path)
+    both = Results(
+        {"small": single.runs, "large": single.runs}, settings={"epochs": 1}, seeds=[0, 1], plot_path=None
+    )
+    assert both.conditions == ["small", "large"]
+    with pytest.raises(ValueError, match="at\\(condition\\)"):
+        both.runs
+    assert both.at("large").column("accuracy") == single.column("accuracy")
+
+
+def test_a_conclusion_holds_only_when_every_part_holds():
+    parts = {"faster": Verdict(HOLDS, 2.0, 0.5), "cheaper": INCONCLUSIVE}
+    conclusion = Conclusion(parts, "Numbers.")
+    assert conclusion.verdict == INCONCLUSIVE
+    assert conclusion.evidence_with_parts() == (
+        "Numbers. Parts: faster: holds (gap 2 vs spread 0.5); cheaper: inconclusive."
+    )
+    assert Conclusion({"faster": HOLDS}, "").verdict == HOLDS
+
+
+def test_summarize_records_covers_shared_numeric_fields():
+    records = [
+        {"seed": 0, "accuracy": 0.5, "epochs": None, "name": "x", "ok": True},
+        {"seed": 1, "accuracy": 0.7, "epochs": 3, "name": "y", "ok": False},
+    ]
+    summary = summarize_records(records)
+    assert set(summary) == {"accuracy", "epochs"}
+    assert summary["accuracy"]["mean"] == pytest.approx(0.6)
+    assert summary["epochs"]["mean"] == 3

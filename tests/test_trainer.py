@@ -1,0 +1,174 @@
+"""Training through the harness: histories, divergence, resuming, and traced graphs reused
+per architecture without changing a number."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cookbook import scaling
+from cookbook.data import Dataset
+from cookbook.data import DatasetFacts
+from cookbook.experiment import run_recipe
+from cookbook.settings import RunConfig
+from cookbook.trainer import Trainer
+from cookbook.trainer import architecture_key
+from cookbook.trainer import copy_state
+from cookbook.trainer import read_history
+from tests.recipe_files import write_recipe
+
+
+def tiny_data(size=64, corrupt=False, batch_size=16):
+    rng = np.random.default_rng(0)
+    images = rng.random((size, 4, 4, 1), dtype=np.float32)
+    if corrupt:
+        images[20] = np.nan
+    labels = (images.mean(axis=(1, 2, 3)) > 0.5).astype(np.int32)
+    split = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+    facts = DatasetFacts("tiny", (4, 4, 1), 2, ("low", "high"), {"train": size})
+    return Dataset(split, split, split, facts)
+
+
+def tiny_model(learning_rate=0.1, activation="relu", name=None):
+    model = keras.Sequential(
+        [
+            keras.Input((4, 4, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(8, activation=activation),
+            keras.layers.Dense(2, activation="softmax"),
+        ],
+        name=name,
+    )
+    model.compile(keras.optimizers.SGD(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture()
+def trainer(tmp_path):
+    return Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=tmp_path / "history", verbose=0)
+
+
+def fit(trainer, tmp_path, model, data, epochs=3, callbacks=()):
+    return trainer.fit(
+        model, data, history_name="v-seed0", backup_dir=tmp_path / "backup", epochs=epochs, callbacks=callbacks
+    )
+
+
+def test_fit_records_history_and_epoch_times(trainer, tmp_path):
+    run = fit(trainer, tmp_path, tiny_model(), tiny_data())
+    assert run["epochs_trained"] == 3 and not run["diverged"]
+    assert len(run["history"]["loss"]) == 3 and len(run["history"]["val_accuracy"]) == 3
+    for total, training in zip(run["history"]["epoch_seconds"], run["history"]["train_seconds"]):
+        assert 0 < training < total  # validation comes after training, within the epoch
+    assert (tmp_path / "history" / "v-seed0.csv").exists()
+
+
+def test_fit_stops_on_nan_and_reports_divergence(trainer, tmp_path):
+    run = fit(trainer, tmp_path, tiny_model(), tiny_data(corrupt=True), epochs=5)  # a NaN in batch 2
+    assert run["diverged"] and run["epochs_trained"] < 5
+
+
+def test_fit_resumes_from_backup_after_interruption(trainer, tmp_path):
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(trainer, tmp_path, tiny_model(), tiny_data(), epochs=4, callbacks=[Interrupt()])
+    model = tiny_model()
+    run = fit(trainer, tmp_path, model, tiny_data(), epochs=4)
+    assert run["epochs_trained"] == 4
+    assert int(model.optimizer.iterations.numpy()) == 4 * 4
+
+
+def test_read_history_keeps_the_last_row_of_a_repeated_epoch(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("epoch,loss\n0,3.0\n1,2.0\n1,1.5\n2,nan\n")
+    history = read_history(path)
+    assert history["loss"][:2] == [3.0, 1.5]
+    assert np.isnan(history["loss"][2])
+
+
+def test_architecture_key_ignores_names_and_sees_everything_traced():
+    batch = next(iter(tiny_data().validation))
+    key = architecture_key(tiny_model(name="a"), batch)
+    assert architecture_key(tiny_model(name="b"), batch) == key  # auto-named layers differ too
+    assert architecture_key(tiny_model(activation="tanh"), batch) != key
+    assert architecture_key(tiny_model(learning_rate=0.5), batch) != key
+    assert architecture_key(tiny_model(), next(iter(tiny_data(batch_size=8).validation))) != key
+
+
+def test_a_twin_trains_exactly_as_the_fresh_model_would(trainer, tmp_path):
+    data = tiny_data()
+    batch = next(iter(data.validation))
+
+    def trained(seed, through_twin):
+        keras.utils.set_random_seed(seed)
+        model = dropout_model()
+        twin = trainer.twin_for(model, batch) if through_twin else model
+        twin.fit(data.train, epochs=3, verbose=0)
+        return twin, [w.copy() for w in twin.get_weights()]
+
+    fresh = [trained(seed, through_twin=False)[1] for seed in (1, 2)]
+    first, first_weights = trained(1, through_twin=True)
+    second, second_weights = trained(2, through_twin=True)  # seed 2's model lends its start to the twin
+    assert second is first
+    for expected, actual in zip(fresh[0] + fresh[1], first_weights + second_weights):
+        np.testing.assert_array_equal(actual, expected)
+    assert int(second.optimizer.iterations.numpy()) == 3 * 4  # counted from zero again
+
+
+def dropout_model():
+    from cookbook.layers import Dropout
+
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"), Dropout(0.5),
+         keras.layers.Dense(2, activation="softmax")]
+    )
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_copy_state_refuses_a_different_architecture():
+    with pytest.raises(ValueError, match="differ"):
+        copy_state(dropout_model(), tiny_model())
+
+
+TRAINED_WEIGHTS = """
+import keras
+
+from tests.test_trainer import dropout_model
+from tests.test_trainer import tiny_data
+
+DEFAULTS = {"epochs": 2, "batch_size": 16, "seeds": 2}
+VARIANTS = ("a", "b")
+
+
+def train(run):
+    model = dropout_model()
+    data = tiny_data()
+    run.fit(model, data)
+    return {
+        "weights": [w.tolist() for w in model.get_weights()],
+        "test_accuracy": run.evaluate(model, data.test)[1],
+    }
+
+
+def conclude(results):
+    return Conclusion({}, "")
+"""
+
+
+def test_the_recipe_model_holds_what_its_twin_trained(tmp_path):
+    """Seeds and variants after the first train a twin; the numbers are those of a fresh run."""
+    recipe = write_recipe(tmp_path / "recipes", "weights", TRAINED_WEIGHTS)
+    together = run_recipe(recipe, RunConfig(out=str(tmp_path / "together"), verbose=0))
+    alone = write_recipe(tmp_path / "alone_recipes", "weights", TRAINED_WEIGHTS.replace('("a", "b")', '("b",)'))
+    for seed in (0, 1):
+        separate = run_recipe(alone, RunConfig(out=str(tmp_path / f"alone{seed}"), verbose=0, seed=seed, seeds=1))
+        expected = separate["variants"]["b"]["runs"][0]
+        actual = together["variants"]["b"]["runs"][seed]
+        assert actual["weights"] == expected["weights"]
+        assert actual["test_accuracy"] == expected["test_accuracy"]
+        assert actual["history"]["loss"] == expected["history"]["loss"]
