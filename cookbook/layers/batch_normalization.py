@@ -22,6 +22,9 @@ class BatchNormalization(keras.layers.Layer):
     Inference, or a frozen layer (`trainable = False`, the Keras rule for fine-tuning):
     the same `y` with `moving_mean` and `moving_var`.
 
+    With a `mask` (Keras's masking, e.g. padded time steps of a sequence), the batch
+    statistics count only the positions the mask keeps, as Keras's layer does.
+
     Where the paper differs: its inference variance is the unbiased estimate
     `m / (m - 1) * E[var_B]` over training batches of size m; Keras averages the
     biased batch variance, exponentially. `textbook=True` applies the paper's
@@ -116,12 +119,16 @@ class BatchNormalization(keras.layers.Layer):
         broadcast[self._feature_axis] = x.shape[self._feature_axis]
 
         if training and self.trainable:
-            mean = ops.mean(x, axis=reduction_axes)
-            # The variance's gradient through its mean is exactly zero (the deviations sum
-            # to zero), so the mean is held constant there: the same values, less work.
-            deviations = x - ops.reshape(ops.stop_gradient(mean), broadcast)
-            variance = ops.mean(ops.square(deviations), axis=reduction_axes)
-            self._update_moving_statistics(x, reduction_axes, mean, variance)
+            if mask is None:
+                mean = ops.mean(x, axis=reduction_axes)
+                # The variance's gradient through its mean is exactly zero (the deviations sum
+                # to zero), so the mean is held constant there: the same values, less work.
+                deviations = x - ops.reshape(ops.stop_gradient(mean), broadcast)
+                variance = ops.mean(ops.square(deviations), axis=reduction_axes)
+                count = _count(x, reduction_axes)
+            else:
+                mean, variance, count = _masked_moments(x, mask, reduction_axes, broadcast)
+            self._update_moving_statistics(mean, variance, count)
         else:
             mean = ops.cast(self.moving_mean, "float32")
             variance = ops.cast(self.moving_variance, "float32")
@@ -137,12 +144,8 @@ class BatchNormalization(keras.layers.Layer):
         outputs = x * ops.reshape(multiplier, broadcast) + ops.reshape(shift, broadcast)
         return ops.cast(outputs, compute_dtype)
 
-    def _update_moving_statistics(self, x, reduction_axes, mean, variance):
+    def _update_moving_statistics(self, mean, variance, count):
         if self.textbook:
-            count = 1
-            for axis in reduction_axes:
-                count *= ops.shape(x)[axis]
-            count = ops.cast(count, "float32")
             variance = variance * count / ops.maximum(count - 1.0, 1.0)
         momentum = self.momentum
         self.moving_mean.assign(
@@ -173,3 +176,23 @@ class BatchNormalization(keras.layers.Layer):
             "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
+
+
+def _count(x, reduction_axes):
+    count = 1
+    for axis in reduction_axes:
+        count *= ops.shape(x)[axis]
+    return ops.cast(count, "float32")
+
+
+def _masked_moments(x, mask, reduction_axes, broadcast):
+    """Mean, variance and count over the positions `mask` keeps, as Keras computes them.
+
+    `mask` covers every axis of `x` but the last (a sequence's padding mask, for one).
+    """
+    weights = ops.broadcast_to(ops.expand_dims(ops.cast(mask, "float32"), -1), ops.shape(x))
+    count = ops.sum(weights, axis=reduction_axes)
+    mean = ops.divide_no_nan(ops.sum(x * weights, axis=reduction_axes), count)
+    deviations = x - ops.reshape(ops.stop_gradient(mean), broadcast)
+    variance = ops.divide_no_nan(ops.sum(ops.square(deviations) * weights, axis=reduction_axes), count)
+    return mean, variance, count

@@ -34,11 +34,11 @@ def twin_layers(shape, kwargs):
     return ours, theirs
 
 
-def step(layer, x, training):
+def step(layer, x, training, mask=None):
     x = tf.constant(x)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        y = layer(x, training=training)
+        y = layer(x, training=training, mask=mask)
         upstream = tf.reshape(tf.cos(tf.range(tf.size(y), dtype=y.dtype) * 0.3), tf.shape(y))
         loss = tf.reduce_sum(y * upstream)
     grads = tape.gradient(loss, [x, *layer.trainable_weights])
@@ -62,6 +62,35 @@ def test_matches_keras_over_several_steps(shape, kwargs, training):
             np.testing.assert_allclose(g, g_ref, atol=1e-5 * scale, rtol=1e-5)
         np.testing.assert_allclose(ours.moving_mean.numpy(), theirs.moving_mean.numpy(), rtol=1e-6)
         np.testing.assert_allclose(ours.moving_variance.numpy(), theirs.moving_variance.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(6, 5, 3), (4, 3, 3, 2)])
+@pytest.mark.parametrize("training", [True, False])
+def test_a_mask_limits_the_statistics_to_the_kept_positions_as_in_keras(shape, training):
+    ours, theirs = twin_layers(shape, {})
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = rng.normal(2.0, 3.0, size=shape).astype("float32")
+        mask = tf.constant(rng.random(shape[:-1]) < 0.6)
+        y, grads = step(ours, x, training, mask)
+        y_ref, grads_ref = step(theirs, x, training, mask)
+        np.testing.assert_allclose(y, y_ref, atol=1e-5, rtol=1e-5)
+        for g, g_ref in zip(grads, grads_ref, strict=True):
+            np.testing.assert_allclose(g, g_ref, atol=1e-5 * max(1.0, float(np.abs(g_ref).max())), rtol=1e-5)
+        np.testing.assert_allclose(ours.moving_mean.numpy(), theirs.moving_mean.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(ours.moving_variance.numpy(), theirs.moving_variance.numpy(), rtol=1e-6)
+
+
+def test_a_padding_mask_flows_through_a_model_and_changes_the_statistics():
+    tokens = np.array([[3, 1, 4, 0, 0], [2, 7, 0, 0, 0]])  # 0 is padding
+    embedding = keras.layers.Embedding(10, 4, mask_zero=True)
+    embedding.build()
+    embedding.embeddings.assign(np.concatenate([np.full((1, 4), 5.0), np.ones((9, 4))]).astype("float32"))
+    layer = BatchNormalization(momentum=0.0)
+    layer(embedding(tokens), training=True)
+    # Every kept position embeds to ones: mean 1, variance 0; the padding (fives) is left out.
+    np.testing.assert_allclose(layer.moving_mean.numpy(), np.ones(4), atol=1e-6)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), np.zeros(4), atol=1e-6)
 
 
 def test_training_normalizes_each_feature_over_the_batch():
