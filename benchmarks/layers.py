@@ -1,6 +1,6 @@
 """Step time of each explicit layer against its Keras built-in, side by side.
 
-    python benchmarks/layers.py [--blocks 40] [--json benchmarks/layers.json]
+    python -m benchmarks.layers [--blocks 40] [--json benchmarks/layers.json]
 
 Trains the same small CNN on CIFAR-sized random images (32x32x3) twice per layer,
 once with that layer from `cookbook.layers` and once with the Keras built-in
@@ -11,21 +11,16 @@ at most 1.25 for pooling and 1.10 for batch normalization and dropout
 (`timing.py` says why this statistic).
 """
 
-import os
-import sys
+import click
+import keras
+import numpy as np
+import tensorflow as tf
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import click  # noqa: E402
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from cookbook import layers  # noqa: E402
-from cookbook.results import environment  # noqa: E402
-from cookbook.results import write_json_atomic  # noqa: E402
-from timing import compare_step_times  # noqa: E402
-from timing import print_ratios  # noqa: E402
+from benchmarks.timing import compare_step_times
+from benchmarks.timing import print_ratios
+from cookbook import layers
+from cookbook.results import environment
+from cookbook.results import write_json_atomic
 
 KERAS = {
     "max_pool": lambda: keras.layers.MaxPooling2D(2),
@@ -101,7 +96,10 @@ def measure(blocks, batch_size=64, examples=1024, only=()):
 
 @click.command()
 @click.option(
-    "--blocks", type=click.IntRange(min=10), default=40, show_default=True,
+    "--blocks",
+    type=click.IntRange(min=10),
+    default=40,
+    show_default=True,
     help="Epochs each model trains, alternating with its twin (at least 10).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)

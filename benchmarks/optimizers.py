@@ -1,6 +1,6 @@
 """Step time of each from-scratch optimizer against its Keras built-in, side by side.
 
-    python benchmarks/optimizers.py [--blocks 40] [--json benchmarks/optimizers.json]
+    python -m benchmarks.optimizers [--blocks 40] [--json benchmarks/optimizers.json]
 
 Trains the same small ConvNet on `digits` with `cookbook.optimizers.X` and with the
 matching `keras.optimizers` built-in, four epochs each in turn for `--blocks` rounds in
@@ -9,21 +9,16 @@ ratio with a 90% bootstrap interval, and whether it meets the target of at most 
 on CPU (`timing.py` says why this statistic).
 """
 
-import os
-import sys
+import click
+import keras
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import click  # noqa: E402
-import keras  # noqa: E402
-
-from cookbook import optimizers  # noqa: E402
-from cookbook.data import load_dataset  # noqa: E402
-from cookbook.models import small_convnet  # noqa: E402
-from cookbook.results import environment  # noqa: E402
-from cookbook.results import write_json_atomic  # noqa: E402
-from timing import compare_step_times  # noqa: E402
-from timing import print_ratios  # noqa: E402
+from benchmarks.timing import compare_step_times
+from benchmarks.timing import print_ratios
+from cookbook import optimizers
+from cookbook.data import load_dataset
+from cookbook.models import small_convnet
+from cookbook.results import environment
+from cookbook.results import write_json_atomic
 
 PAIRS = {
     "GradientDescent / SGD": (lambda: optimizers.GradientDescent(0.01), lambda: keras.optimizers.SGD(0.01)),
@@ -58,7 +53,10 @@ def measure(data, blocks):
 
 @click.command()
 @click.option(
-    "--blocks", type=click.IntRange(min=10), default=40, show_default=True,
+    "--blocks",
+    type=click.IntRange(min=10),
+    default=40,
+    show_default=True,
     help="Epochs each model trains, alternating with its twin (at least 10).",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)

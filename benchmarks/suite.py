@@ -1,6 +1,6 @@
 """Every benchmark in one process run, side by side, written to benchmarks/results.json.
 
-    python benchmarks/suite.py [--blocks 40] [--repeats 5] [--out benchmarks/results.json]
+    python -m benchmarks.suite [--blocks 40] [--repeats 5] [--out benchmarks/results.json]
 
 1. Step-time ratios: each explicit layer / its Keras built-in (a 32x32x3 CNN) and each
    from-scratch optimizer / its built-in (the small ConvNet on digits), over `--blocks`
@@ -16,26 +16,22 @@
 Only ratios measured in the same run are compared; absolute times depend on the machine.
 """
 
-import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import click
+import keras
+import tensorflow as tf
 
-import click  # noqa: E402
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-import layers as layer_benchmark  # noqa: E402
-import optimizers as optimizer_benchmark  # noqa: E402
-from cookbook.data import load_dataset  # noqa: E402
-from cookbook.models import count_flops  # noqa: E402
-from cookbook.models import small_convnet  # noqa: E402
-from cookbook.results import environment  # noqa: E402
-from cookbook.results import write_json_atomic  # noqa: E402
-from timing import print_ratios  # noqa: E402
-from timing import time_epochs  # noqa: E402
+from benchmarks import layers as layer_benchmark
+from benchmarks import optimizers as optimizer_benchmark
+from benchmarks.timing import print_ratios
+from benchmarks.timing import time_epochs
+from cookbook.data import load_dataset
+from cookbook.models import count_flops
+from cookbook.models import small_convnet
+from cookbook.results import environment
+from cookbook.results import write_json_atomic
 
 TARGET_TEST_ACCURACY = 0.98
 MAX_EPOCHS = 60
@@ -106,17 +102,35 @@ def time_to_accuracy(data):
         trained += time.perf_counter() - started
         accuracy = model.evaluate(data.test, verbose=0)[1]
         if accuracy >= TARGET_TEST_ACCURACY:
-            return {"target": TARGET_TEST_ACCURACY, "reached": True, "epochs": epoch, "seconds": trained, "test_accuracy": accuracy}
-    return {"target": TARGET_TEST_ACCURACY, "reached": False, "epochs": MAX_EPOCHS, "seconds": trained, "test_accuracy": accuracy}
+            return {
+                "target": TARGET_TEST_ACCURACY,
+                "reached": True,
+                "epochs": epoch,
+                "seconds": trained,
+                "test_accuracy": accuracy,
+            }
+    return {
+        "target": TARGET_TEST_ACCURACY,
+        "reached": False,
+        "epochs": MAX_EPOCHS,
+        "seconds": trained,
+        "test_accuracy": accuracy,
+    }
 
 
 @click.command()
 @click.option(
-    "--blocks", type=click.IntRange(min=10), default=40, show_default=True,
+    "--blocks",
+    type=click.IntRange(min=10),
+    default=40,
+    show_default=True,
     help="Epochs per model in the step-time ratios, alternating with its twin (at least 10).",
 )
 @click.option(
-    "--repeats", type=click.IntRange(min=5), default=5, show_default=True,
+    "--repeats",
+    type=click.IntRange(min=5),
+    default=5,
+    show_default=True,
     help="Medians of this many runs for throughput and peak (at least 5).",
 )
 @click.option("--data-dir", type=click.Path(file_okay=False), help="TFDS data folder.")

@@ -93,8 +93,7 @@ def compare_step_times(pairs, dataset, blocks, targets=None, epochs_per_block=1)
 def print_ratios(results, ours_label, reference_label):
     width = max(map(len, results))
     print(
-        f"{'':<{width}}  {ours_label + ' ms/step':>16}  {reference_label + ' ms/step':>18}  "
-        f"ratio  90% interval  target"
+        f"{'':<{width}}  {ours_label + ' ms/step':>16}  {reference_label + ' ms/step':>18}  ratio  90% interval  target"
     )
     for name, r in results.items():
         low, high = r["interval"]

@@ -159,8 +159,7 @@ def summarize_records(records):
         key: statistics.summarize([record[key] for record in records])
         for key in sorted(shared)
         if all(
-            isinstance(record[key], (int, float)) and not isinstance(record[key], bool)
-            or record[key] is None
+            isinstance(record[key], (int, float)) and not isinstance(record[key], bool) or record[key] is None
             for record in records
         )
         and any(record[key] is not None for record in records)

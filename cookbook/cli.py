@@ -69,43 +69,56 @@ def run_options(function):
         ),
         click.option("--epochs", type=positive, help="Training epochs [default: the recipe's]."),
         click.option("--batch-size", type=positive, help="Examples per batch [default: the recipe's]."),
+        click.option("--seeds", type=positive, help="Seeds per variant, for mean and spread [default: the recipe's]."),
         click.option(
-            "--seeds", type=positive, help="Seeds per variant, for mean and spread [default: the recipe's]."
-        ),
-        click.option(
-            "--seed", type=click.IntRange(min=0), default=0, show_default=True,
+            "--seed",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
             help="First seed; a run uses SEED, SEED+1, ...",
         ),
         click.option("--quick", is_flag=True, help="A smoke-sized run: fewer epochs and seeds."),
         click.option(
-            "--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True,
+            "--out",
+            type=click.Path(file_okay=False),
+            default=DEFAULT_OUT,
+            show_default=True,
             help="Results go to OUT/RECIPE/ (result.json, plots, history).",
         ),
         click.option(
-            "--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True,
+            "--device",
+            type=click.Choice(["auto", "cpu", "gpu"]),
+            default="auto",
+            show_default=True,
             help="auto: a GPU when TensorFlow sees one, else the CPU; gpu without one is an error.",
         ),
         click.option(
-            "--strategy", type=click.Choice(["none", "mirrored", "multiworker"]), default="none",
+            "--strategy",
+            type=click.Choice(["none", "mirrored", "multiworker"]),
+            default="none",
             show_default=True,
             help="tf.distribute strategy: mirrored = every local GPU (or CPU device) in sync; "
             "multiworker = several machines, from TF_CONFIG or --workers/--worker-index.",
         ),
         click.option(
-            "--workers", metavar="HOST:PORT,...",
+            "--workers",
+            metavar="HOST:PORT,...",
             help="--strategy multiworker: every worker's address, the same list on each worker.",
         ),
         click.option(
-            "--worker-index", type=click.IntRange(min=0),
+            "--worker-index",
+            type=click.IntRange(min=0),
             help="--strategy multiworker: this worker's position in --workers (0 is the chief, "
             "the only one that writes results).",
         ),
         click.option(
-            "--mixed-precision", is_flag=True,
+            "--mixed-precision",
+            is_flag=True,
             help="Compute in float16 on GPUs, bfloat16 on CPUs; weights stay float32.",
         ),
         click.option(
-            "--jit/--no-jit", default=None,
+            "--jit/--no-jit",
+            default=None,
             help="Compile steps with XLA [default: Keras's choice, on for GPUs]; not with --strategy.",
         ),
     ]
@@ -203,9 +216,7 @@ def ensure_writable(folder):
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise CookbookError(
-            f"Cannot write results to {folder!r} ({error.strerror}); choose another --out."
-        ) from None
+        raise CookbookError(f"Cannot write results to {folder!r} ({error.strerror}); choose another --out.") from None
 
 
 def print_verdicts(results, out):
@@ -214,9 +225,7 @@ def print_verdicts(results, out):
     click.echo(f"{'recipe':<{width}}  {'verdict':<13}  {'seconds':>7}  result")
     for result in results:
         path = os.path.join(out, result["recipe"], "result.json")
-        click.echo(
-            f"{result['recipe']:<{width}}  {result['verdict']:<13}  {result['seconds']:>7.0f}  {path}"
-        )
+        click.echo(f"{result['recipe']:<{width}}  {result['verdict']:<13}  {result['seconds']:>7.0f}  {path}")
     for result in results:
         click.echo(f"\n{result['recipe']}: {result['evidence']}")
 
@@ -250,7 +259,8 @@ def copy(name, dest, force):
 
 @main.command(cls=Command)
 @click.option(
-    "--data-dir", type=click.Path(file_okay=False),
+    "--data-dir",
+    type=click.Path(file_okay=False),
     help="The tensorflow-datasets folder to look in [default: ~/tensorflow_datasets].",
 )
 def info(data_dir):

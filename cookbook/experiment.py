@@ -28,10 +28,10 @@ from cookbook.data.loading import open_dataset
 from cookbook.errors import CookbookError
 from cookbook.registry import claim_of
 from cookbook.registry import recipe_name
-from cookbook.resume import ResumeStore
 from cookbook.results import environment
 from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
+from cookbook.resume import ResumeStore
 from cookbook.seeding import seed_everything
 from cookbook.settings import resolve_settings
 from cookbook.trainer import Trainer
@@ -126,12 +126,7 @@ class Experiment:
         """Trains everything, lets the recipe conclude, and writes `OUT/RECIPE/result.json`."""
         variants = self.recipe.variants(self.settings)
         conditions = self.recipe.conditions(self.settings)
-        plan = [
-            (condition, variant, seed)
-            for condition in conditions
-            for variant in variants
-            for seed in self.seeds
-        ]
+        plan = [(condition, variant, seed) for condition in conditions for variant in variants for seed in self.seeds]
         runs = {condition: {variant: [] for variant in variants} for condition in conditions}
         for index, (condition, variant, seed) in enumerate(plan, start=1):
             run = Run(self, variant, variants[variant], condition, conditions[condition], seed)

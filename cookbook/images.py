@@ -12,5 +12,5 @@ def sample_photo(size=224):
     height, width = photo.shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
-    square = photo[top:top + side, left:left + side].astype("float32") / 255.0
+    square = photo[top : top + side, left : left + side].astype("float32") / 255.0
     return tf.image.resize(square[np.newaxis], (size, size), antialias=True).numpy()

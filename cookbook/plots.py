@@ -16,8 +16,16 @@ def _save(figure, path):
 
 
 def plot_curves(
-    curves, path, *, ylabel, xlabel="epoch", title=None, log_y=False, log_x=False,
-    hline=None, x_values=None,
+    curves,
+    path,
+    *,
+    ylabel,
+    xlabel="epoch",
+    title=None,
+    log_y=False,
+    log_x=False,
+    hline=None,
+    x_values=None,
 ):
     """One line per variant: the mean over seeds, with the seed-to-seed range shaded.
 
@@ -34,8 +42,11 @@ def plot_curves(
         (line,) = axes.plot(x, np.nanmean(values, axis=0), label=name)
         if len(runs) > 1:
             axes.fill_between(
-                x, np.nanmin(values, axis=0), np.nanmax(values, axis=0),
-                color=line.get_color(), alpha=0.2,
+                x,
+                np.nanmin(values, axis=0),
+                np.nanmax(values, axis=0),
+                color=line.get_color(),
+                alpha=0.2,
             )
     if hline is not None:
         axes.axhline(hline, color="grey", linestyle="--", linewidth=1)
@@ -54,9 +65,7 @@ def plot_layer_profiles(panels, layer_names, path, *, ylabel, title=None):
 
     `panels` maps a panel title to `{variant: per-layer values}`; the y axis is log.
     """
-    figure, all_axes = plt.subplots(
-        1, len(panels), figsize=(5.2 * len(panels), 4.2), sharey=True, squeeze=False
-    )
+    figure, all_axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), sharey=True, squeeze=False)
     for axes, (panel, profiles) in zip(all_axes[0], panels.items()):
         for name, values in profiles.items():
             axes.plot(range(1, len(values) + 1), values, marker="o", label=name)
@@ -111,9 +120,7 @@ def plot_images(images, path, *, title=None, cmap=None):
 
 def plot_feature_maps(rows, path, *, columns=8, title=None):
     """One row of channels per layer: `rows` maps a layer name to an (H, W, C) activation."""
-    figure, all_axes = plt.subplots(
-        len(rows), columns, figsize=(1.3 * columns, 1.45 * len(rows)), squeeze=False
-    )
+    figure, all_axes = plt.subplots(len(rows), columns, figsize=(1.3 * columns, 1.45 * len(rows)), squeeze=False)
     for axes_row, (name, maps) in zip(all_axes, rows.items()):
         for channel, axes in enumerate(axes_row):
             axes.axis("off")

@@ -41,8 +41,7 @@ def recipe_path(name):
     recipes = available_recipes()
     if name not in recipes:
         raise CookbookError(
-            f"Unknown recipe {name!r}; choose from: {', '.join(recipes)} (or 'all', or the path "
-            "of a recipe file)."
+            f"Unknown recipe {name!r}; choose from: {', '.join(recipes)} (or 'all', or the path of a recipe file)."
         )
     return recipes[name]
 

@@ -81,8 +81,5 @@ def environment():
         "numpy": np.__version__,
         "keras_backend": keras.backend.backend(),
         "cpu_count": os.cpu_count(),
-        "devices": [
-            {"name": device.name, "type": device.device_type}
-            for device in tf.config.list_physical_devices()
-        ],
+        "devices": [{"name": device.name, "type": device.device_type} for device in tf.config.list_physical_devices()],
     }

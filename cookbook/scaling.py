@@ -33,9 +33,7 @@ class ScaleOptions:
         if self.device not in DEVICES:
             raise CookbookError(f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}.")
         if self.strategy not in STRATEGIES:
-            raise CookbookError(
-                f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}."
-            )
+            raise CookbookError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy!r}.")
         if self.jit and self.strategy != "none":
             raise CookbookError(
                 f"--jit cannot be combined with --strategy {self.strategy}: XLA-compiled steps "
@@ -59,9 +57,7 @@ def worker_addresses(workers):
     addresses = [address.strip() for address in workers.split(",") if address.strip()]
     bad = [a for a in addresses if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", a)]
     if not addresses or bad:
-        raise CookbookError(
-            f"--workers must be a comma-separated list of host:port, got {workers!r}."
-        )
+        raise CookbookError(f"--workers must be a comma-separated list of host:port, got {workers!r}.")
     return addresses
 
 
@@ -89,7 +85,8 @@ class Scale:
         if not self.custom_loop or resolver is None:
             return True
         return resolver.task_type in (None, "chief") or (
-            resolver.task_type == "worker" and resolver.task_id == 0
+            resolver.task_type == "worker"
+            and resolver.task_id == 0
             and "chief" not in resolver.cluster_spec().as_dict()
         )
 
@@ -129,10 +126,10 @@ def setup(options):
     if options.device == "gpu" and not gpus:
         raise CookbookError(
             "--device gpu: TensorFlow sees no GPU on this machine. Install the GPU build with "
-            "`pip install \".[gpu]\"` on a machine with an NVIDIA driver, or use --device cpu/auto."
+            '`pip install ".[gpu]"` on a machine with an NVIDIA driver, or use --device cpu/auto.'
         )
     if _configured:
-        (done, scale), = _configured.items()
+        ((done, scale),) = _configured.items()
         if done != options:
             raise CookbookError(
                 "This process is already set up for other --device/--strategy/--mixed-precision/"
@@ -184,7 +181,8 @@ def available():
     return {
         "--device auto": f"{len(gpus)} GPU(s)" if gpus else "cpu (no GPU seen)",
         "--strategy": (
-            f"mirrored would use {len(gpus)} GPUs" if len(gpus) > 1
+            f"mirrored would use {len(gpus)} GPUs"
+            if len(gpus) > 1
             else "none (mirrored needs several devices; multiworker, several machines)"
         ),
         "--jit (XLA)": "available" if tf.test.is_built_with_xla() else "not in this TensorFlow build",

@@ -25,10 +25,15 @@ def saddle(point):
 
 SURFACES = {
     "rosenbrock": {
-        "function": rosenbrock, "start": (-1.5, 2.0), "extent": (-2, 2, -1, 3), "minima": [(1.0, 1.0)],
+        "function": rosenbrock,
+        "start": (-1.5, 2.0),
+        "extent": (-2, 2, -1, 3),
+        "minima": [(1.0, 1.0)],
     },
     "saddle": {
-        "function": saddle, "start": (-1.0, 1e-3), "extent": (-1.2, 1.2, -2.5, 2.5),
+        "function": saddle,
+        "start": (-1.0, 1e-3),
+        "extent": (-1.2, 1.2, -2.5, 2.5),
         "minima": [(0.0, 2**0.5), (0.0, -(2**0.5))],
     },
 }

@@ -32,7 +32,9 @@ class StrategyLoop:
 
     def _sums(self, labels, probabilities):
         per_example = self.loss_fn(labels, probabilities)
-        correct = tf.cast(tf.equal(tf.argmax(probabilities, -1, output_type=tf.int32), tf.cast(labels, tf.int32)), tf.float32)
+        correct = tf.cast(
+            tf.equal(tf.argmax(probabilities, -1, output_type=tf.int32), tf.cast(labels, tf.int32)), tf.float32
+        )
         count = tf.cast(tf.shape(labels)[0], tf.float32)
         return per_example, [tf.reduce_sum(tf.cast(per_example, tf.float32)), tf.reduce_sum(correct), count]
 

@@ -20,10 +20,9 @@ meta-estimators fill it in for each member from their own `random_state`.
 """
 
 import numpy as np
+from keras.wrappers import SKLearnClassifier as KerasSKLearnClassifier
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import validate_data
-
-from keras.wrappers import SKLearnClassifier as KerasSKLearnClassifier
 
 from cookbook.seeding import seed_everything
 

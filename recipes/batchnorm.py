@@ -1,6 +1,7 @@
 """
 Title: Batch normalization allows higher learning rates
-Claim: Normalizing each layer's inputs over the mini-batch lets a network train in fewer steps and at higher learning rates.
+Claim: Normalizing each layer's inputs over the mini-batch lets a network train in fewer steps
+    and at higher learning rates.
 Anchor: Ioffe & Szegedy 2015: BN-Inception matched the baseline's accuracy in 14 times fewer
     steps, and trained at 5x and 30x the learning rate.
 Measures: the same small ConvNet with and without batch normalization (`cookbook.layers`)

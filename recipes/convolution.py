@@ -102,7 +102,8 @@ are smaller and respond to combinations of them.
 def draw_feature_maps(model, data, path):
     image = next(iter(data.test))[0][:1]
     names = [
-        layer.name for layer in model.layers
+        layer.name
+        for layer in model.layers
         if layer.name.startswith(("relu_", "max_pool_")) and len(layer.output.shape) == 4
     ]
     probe = keras.Model(model.input, [model.get_layer(name).output for name in names])

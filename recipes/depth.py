@@ -1,6 +1,8 @@
 """
 Title: Depth needs structure: plain vs residual networks, uniform vs sparse
-Claim: Deeper networks pay off only when their structure makes depth trainable: plain networks degrade as they get deeper (higher training error), residual networks of the same depth and parameters do not.
+Claim: Deeper networks pay off only when their structure makes depth trainable: plain networks
+    degrade as they get deeper (higher training error), residual networks of the same depth and
+    parameters do not.
 Anchor: He et al. 2016, Fig. 1 and 6: on CIFAR-10 a plain 56-layer network has higher training
     error than a plain 20-layer one, while residual networks improve with depth. Szegedy et al.
     2015: GoogLeNet's Inception modules reach AlexNet-beating accuracy with 12x fewer parameters.
@@ -150,11 +152,19 @@ def conclude(results):
 def draw_plots(results):
     for kind, title in (("plain", "Plain"), ("resnet", "Residual")):
         results.plot_metric(
-            "accuracy", f"training_error_{kind}", variants=[n for n in results.variants if n.startswith(kind)],
-            transform=lambda accuracy: 1 - accuracy, ylabel="training error", log_y=True,
+            "accuracy",
+            f"training_error_{kind}",
+            variants=[n for n in results.variants if n.startswith(kind)],
+            transform=lambda accuracy: 1 - accuracy,
+            ylabel="training error",
+            log_y=True,
             title=f"{title} networks: training error by depth",
         )
-    test_accuracy, parameters, flops = results.summaries("test_accuracy"), results.first("parameters"), results.first("flops")
+    test_accuracy, parameters, flops = (
+        results.summaries("test_accuracy"),
+        results.first("parameters"),
+        results.first("flops"),
+    )
     plot_tradeoffs(
         {
             name: {"costs": {"parameters": parameters[name], "FLOPs per image": flops[name]}, **test_accuracy[name]}

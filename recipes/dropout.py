@@ -1,6 +1,7 @@
 """
 Title: Dropout against overfitting
-Claim: Randomly dropping units at each training step prevents overfitting: a smaller gap between training and validation accuracy, and test accuracy at least as good.
+Claim: Randomly dropping units at each training step prevents overfitting: a smaller gap between
+    training and validation accuracy, and test accuracy at least as good.
 Anchor: Srivastava et al. 2014: dropout cut a ReLU MLP's MNIST test error from about 1.6% to
     about 1.25%.
 Measures: a two-hidden-layer ReLU MLP of 512 units per layer (big enough to memorize the
@@ -91,7 +92,10 @@ validation accuracy is smaller than without dropout, and the test error is no wo
 
 def conclude(results):
     results.plot_metric(
-        "val_loss", "validation_loss", ylabel="validation loss", log_y=True,
+        "val_loss",
+        "validation_loss",
+        ylabel="validation loss",
+        log_y=True,
         title="Validation loss: without dropout it turns up as the network memorizes",
     )
     results.plot_metric("loss", "training_loss", ylabel="training loss", title="Training loss", log_y=True)

@@ -1,6 +1,7 @@
 """
 Title: Ensembles: bagging, boosting and stacking of CNNs
-Claim: Combining several networks classifies better than one: bagging lowers variance, boosting lowers bias, stacking improves on the best member.
+Claim: Combining several networks classifies better than one: bagging lowers variance, boosting
+    lowers bias, stacking improves on the best member.
 Anchor: Krizhevsky et al. 2012: averaging the predictions of 5 CNNs cut ILSVRC-2012 top-5 error
     from 18.2% to 16.4%.
 Measures: four small ConvNets per ensemble, each trained for the same epochs, combined by

@@ -1,6 +1,7 @@
 """
 Title: Mini-batch gradient descent against full-batch gradient descent
-Claim: Mini-batch gradient descent costs far less per update than full-batch gradient descent and reaches about the same result, sometimes better.
+Claim: Mini-batch gradient descent costs far less per update than full-batch gradient descent
+    and reaches about the same result, sometimes better.
 Anchor: Keskar et al. 2017: small batches generalize at least as well as large ones.
 Measures: the same small ConvNet trained with fixed-rate gradient descent at batch sizes 1, 8,
     32, 128 and the whole training split (full batch), for the same number of epochs (equal
@@ -110,12 +111,19 @@ def draw_plots(results):
     results.plot_metric("loss", "loss_by_epoch", title="Training loss against epochs (equal compute)", **options)
     updates = results.first("updates_per_epoch")
     results.plot_metric(
-        "loss", "loss_by_update", xlabel="updates", log_x=True, title="Training loss against the number of updates",
+        "loss",
+        "loss_by_update",
+        xlabel="updates",
+        log_x=True,
+        title="Training loss against the number of updates",
         x_values={name: updates[name] * np.arange(1, results.epochs + 1) for name in results.variants},
         **options,
     )
     results.plot_metric(
-        "loss", "loss_by_time", xlabel="seconds of training (mean over seeds)", title="Training loss against wall time",
+        "loss",
+        "loss_by_time",
+        xlabel="seconds of training (mean over seeds)",
+        title="Training loss against wall time",
         x_values={
             name: np.cumsum(np.mean(curves, axis=0)) for name, curves in results.histories("train_seconds").items()
         },

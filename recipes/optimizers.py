@@ -1,6 +1,7 @@
 """
 Title: From gradient descent to Adam
-Claim: Fixed-rate gradient descent learns poorly; Momentum, AdaGrad and RMSProp each fix a weakness, and Adam converges at least as fast as all of them.
+Claim: Fixed-rate gradient descent learns poorly; Momentum, AdaGrad and RMSProp each fix a
+    weakness, and Adam converges at least as fast as all of them.
 Anchor: Kingma & Ba 2015: Adam converged at least as fast as AdaGrad, RMSProp and SGD with
     Nesterov momentum on MNIST MLPs and CIFAR-10 CNNs.
 Measures: the same small ConvNet trained with each of the five from-scratch optimizers
@@ -138,7 +139,10 @@ reaches the target counts as one epoch past the budget.
 def conclude(results):
     paths = trace_surfaces()
     results.plot_metric(
-        "val_accuracy", "validation_accuracy", ylabel="validation accuracy", hline=TARGET_ACCURACY,
+        "val_accuracy",
+        "validation_accuracy",
+        ylabel="validation accuracy",
+        hline=TARGET_ACCURACY,
         title=f"Validation accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
     )
     results.plot_metric("loss", "training_loss", ylabel="training loss", title="Training loss", log_y=True)

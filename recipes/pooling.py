@@ -1,6 +1,8 @@
 """
 Title: Max pooling, average pooling, or a strided convolution
-Claim: Pooling halves the resolution and cuts computation while keeping the salient signal; max pooling beats average pooling, and a strided convolution can replace pooling with no loss in accuracy.
+Claim: Pooling halves the resolution and cuts computation while keeping the salient signal; max
+    pooling beats average pooling, and a strided convolution can replace pooling with no loss in
+    accuracy.
 Anchor: Scherer et al. 2010: max pooling beat average subsampling. Springenberg et al. 2015
     ("all convolutional net"): strided convolutions replaced max pooling with no loss in accuracy.
 Measures: the same small ConvNet with max pooling, average pooling, strided convolutions, and no
@@ -102,7 +104,9 @@ is no worse than max pooling's beyond the spread (Springenberg et al.).
 
 def conclude(results):
     photo = pool_photo(results.plot_path("photo_pooled"))
-    results.plot_metric("val_accuracy", "validation_accuracy", ylabel="validation accuracy", title="Validation accuracy")
+    results.plot_metric(
+        "val_accuracy", "validation_accuracy", ylabel="validation accuracy", title="Validation accuracy"
+    )
     error = results.column(lambda record: 1 - record["test_accuracy"])
     flops = results.first("flops")
     accuracy = results.summaries("test_accuracy")

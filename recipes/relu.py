@@ -65,9 +65,7 @@ A plain stack of 3x3 convolutions, a dense layer and a softmax, trained with SGD
 
 
 def build_model(facts, activation):
-    model = plain_convnet(
-        facts.input_shape, facts.num_classes, conv_layers=CONV_LAYERS, activation=activation
-    )
+    model = plain_convnet(facts.input_shape, facts.num_classes, conv_layers=CONV_LAYERS, activation=activation)
     model.compile(
         optimizer=keras.optimizers.SGD(LEARNING_RATE, momentum=MOMENTUM),
         loss="sparse_categorical_crossentropy",
@@ -98,9 +96,7 @@ def train(run):
         # How much of the output layer's gradient reaches the first layer, in decades.
         "log10_first_to_last_grad": float(np.log10(initial_norms[0] / initial_norms[-1])),
         "epochs_to_target": epochs_to_target,
-        "seconds_to_target": (
-            float(np.sum(history["epoch_seconds"][:epochs_to_target])) if epochs_to_target else None
-        ),
+        "seconds_to_target": (float(np.sum(history["epoch_seconds"][:epochs_to_target])) if epochs_to_target else None),
         "final_train_accuracy": history["accuracy"][-1],
         "test_accuracy": test_accuracy,
         "test_loss": test_loss,
@@ -153,14 +149,20 @@ def conclude(results):
 
 def draw_plots(results):
     results.plot_metric(
-        "accuracy", "training_accuracy", ylabel="training accuracy", hline=TARGET_ACCURACY,
+        "accuracy",
+        "training_accuracy",
+        ylabel="training accuracy",
+        hline=TARGET_ACCURACY,
         title=f"Training accuracy (dashed: the {TARGET_ACCURACY:.0%} target)",
     )
     results.plot_metric("loss", "training_loss", ylabel="training loss", title="Training loss")
     layers = results.runs[VARIANTS[0]][0]["layers"]
     results.plot_metric(
-        f"grad_norm/{layers[0]}", "first_layer_gradient", ylabel=f"gradient norm of {layers[0]}",
-        title="Gradient reaching the first layer, after each epoch", log_y=True,
+        f"grad_norm/{layers[0]}",
+        "first_layer_gradient",
+        ylabel=f"gradient norm of {layers[0]}",
+        title="Gradient reaching the first layer, after each epoch",
+        log_y=True,
     )
 
     def final_norms(record):

@@ -68,12 +68,10 @@ def test_plot_metric_draws_the_chosen_variants_and_lists_the_plot(tmp_path):
 
 def test_results_over_conditions_are_read_one_condition_at_a_time(tmp_path):
     single = results(tmp_path)
-    both = Results(
-        {"small": single.runs, "large": single.runs}, settings={"epochs": 1}, seeds=[0, 1], plot_path=None
-    )
+    both = Results({"small": single.runs, "large": single.runs}, settings={"epochs": 1}, seeds=[0, 1], plot_path=None)
     assert both.conditions == ["small", "large"]
     with pytest.raises(ValueError, match="at\\(condition\\)"):
-        both.runs
+        _ = both.runs
     assert both.at("large").column("accuracy") == single.column("accuracy")
 
 

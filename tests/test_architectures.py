@@ -30,7 +30,7 @@ def resnet_parameters(channels, depth, width, projection, large):
     previous = width
     for stage in range(3):
         filters = width * 2**stage
-        for block in range(n):
+        for _ in range(n):
             total += conv(3, previous, filters) + conv(3, filters, filters)
             if projection and previous != filters:
                 total += conv(1, previous, filters)
@@ -111,8 +111,7 @@ def test_alexnet_style(shape):
     filters = [24, 64, 96, 96, 64]
     kernels = [11 if large else 3, 5, 3, 3, 3]
     expected = sum(
-        conv(k, cin, cout, batch_norm=False)
-        for k, cin, cout in zip(kernels, [shape[-1], *filters[:-1]], filters)
+        conv(k, cin, cout, batch_norm=False) for k, cin, cout in zip(kernels, [shape[-1], *filters[:-1]], filters)
     )
     flat = int(np.prod(model.get_layer("flatten").output.shape[1:]))
     expected += dense(flat, 1024) + dense(1024, 1024) + dense(1024, CLASSES)

@@ -1,16 +1,9 @@
 """The benchmarks' statistics (benchmarks/timing.py), on synthetic step times."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "benchmark_timing", Path(__file__).parents[1] / "benchmarks" / "timing.py"
-)
-timing = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(timing)
+from benchmarks import timing
 
 
 def with_slow_mode(step, blocks, slow_fraction, seed):

@@ -57,8 +57,12 @@ def test_copied_recipe_runs_as_a_script_outside_the_repository(tmp_path):
     invoke("copy", "relu", tmp_path / "relu.py")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "relu.py", "--help"], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "relu.py", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "--quick" in result.stdout and "ReLU" in result.stdout
@@ -67,8 +71,17 @@ def test_copied_recipe_runs_as_a_script_outside_the_repository(tmp_path):
 def test_info_reports_versions_devices_and_offline_datasets(data_dir):
     result = invoke("info", "--data-dir", data_dir)
     assert result.exit_code == 0
-    for field in ("tensorflow:", "keras:", "devices:", "gpu:", "offline datasets:", "--device auto:",
-                  "--strategy:", "--jit (XLA):", "--mixed-precision:"):
+    for field in (
+        "tensorflow:",
+        "keras:",
+        "devices:",
+        "gpu:",
+        "offline datasets:",
+        "--device auto:",
+        "--strategy:",
+        "--jit (XLA):",
+        "--mixed-precision:",
+    ):
         assert field in result.output
     assert "digits (embedded), digits" in result.output  # embedded, and prepared in data_dir
 
@@ -109,7 +122,10 @@ def test_the_installed_command_shape_fails_cleanly_in_a_real_process():
     """Through `python -m cookbook`: a real exit code and stderr, no traceback."""
     result = subprocess.run(
         [sys.executable, "-m", "cookbook", "run", "relu", "--epochs", "-1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("Error:")

@@ -49,10 +49,7 @@ def test_digits_pixels_match_scikit_learn(data_dir):
     test = tfds.load("digits", split="test", data_dir=data_dir, as_supervised=True)
     test_index = split_indices(digits.target)["test"]
     # Every stored test image is a scikit-learn image scaled from 0-16 to 0-255.
-    expected = {
-        np.round(digits.images[i] * 255 / 16).astype(np.uint8).tobytes(): digits.target[i]
-        for i in test_index
-    }
+    expected = {np.round(digits.images[i] * 255 / 16).astype(np.uint8).tobytes(): digits.target[i] for i in test_index}
     for image, label in test:
         assert expected[image.numpy()[..., 0].tobytes()] == label.numpy()
 

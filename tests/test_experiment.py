@@ -65,11 +65,14 @@ def test_quick_settings_reach_the_recipe_only_through_the_resolved_settings(tmp_
     assert result["variants"]["size_1"]["runs"][0]["epochs"] == 1
 
 
-FAILING_ONCE = SCORES.replace(
-    "def train(run):\n",
-    "def train(run):\n    if run.variant == 'size_10' and run.seed == 1 and not FAILED:\n"
-    "        FAILED.append(True)\n        raise KeyboardInterrupt\n",
-) + "\nFAILED = []\n"
+FAILING_ONCE = (
+    SCORES.replace(
+        "def train(run):\n",
+        "def train(run):\n    if run.variant == 'size_10' and run.seed == 1 and not FAILED:\n"
+        "        FAILED.append(True)\n        raise KeyboardInterrupt\n",
+    )
+    + "\nFAILED = []\n"
+)
 
 
 def test_an_interrupted_run_keeps_its_finished_seeds(tmp_path):
@@ -96,18 +99,28 @@ def test_other_settings_never_reuse_finished_seeds(tmp_path):
 
 
 def test_conditions_train_every_variant_under_each(tmp_path):
-    body = SCORES + '\nCONDITIONS = {"small_data": 0.1, "all_data": 1.0}\n' + (
-        "\n\ndef conclude(results):\n"
-        "    return Conclusion({c: compare(results.at(c).column('score')['size_1'], "
-        "results.at(c).column('score')['size_10']) for c in results.conditions}, 'By condition.')\n"
+    body = (
+        SCORES
+        + '\nCONDITIONS = {"small_data": 0.1, "all_data": 1.0}\n'
+        + (
+            "\n\ndef conclude(results):\n"
+            "    return Conclusion({c: compare(results.at(c).column('score')['size_1'], "
+            "results.at(c).column('score')['size_10']) for c in results.conditions}, 'By condition.')\n"
+        )
     )
     recipe = write_recipe(tmp_path / "recipes", "scores", body)
     result = run_recipe(recipe, config(tmp_path, seeds=1))
     assert [(variant, condition) for variant, condition, _ in recipe.CALLS] == [
-        ("size_1", "small_data"), ("size_10", "small_data"), ("size_1", "all_data"), ("size_10", "all_data")
+        ("size_1", "small_data"),
+        ("size_10", "small_data"),
+        ("size_1", "all_data"),
+        ("size_10", "all_data"),
     ]
     assert set(result["variants"]) == {
-        "size_1 @ small_data", "size_10 @ small_data", "size_1 @ all_data", "size_10 @ all_data"
+        "size_1 @ small_data",
+        "size_10 @ small_data",
+        "size_1 @ all_data",
+        "size_10 @ all_data",
     }
     assert set(result["measurements"]["parts"]) == {"small_data", "all_data"}
 

@@ -15,9 +15,21 @@ ROOT = Path(__file__).resolve().parent.parent
 def wheel_names(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--quiet", "--wheel-dir", str(out), str(ROOT)],
-        check=True, timeout=300, cwd=out,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+        cwd=out,
     )
     (wheel,) = out.glob("keras_guideline_cookbook-*.whl")
     with zipfile.ZipFile(wheel) as archive:
@@ -44,8 +56,15 @@ def test_console_script_and_dependencies(wheel_names):
     config.read(ROOT / "setup.cfg")
     assert "cookbook = cookbook.cli:main" in config["options.entry_points"]["console_scripts"]
     requires = config["options"]["install_requires"]
-    for package in ("tensorflow", "keras", "tensorflow-datasets", "importlib_resources",
-                    "click", "scikit-learn", "matplotlib"):
+    for package in (
+        "tensorflow",
+        "keras",
+        "tensorflow-datasets",
+        "importlib_resources",
+        "click",
+        "scikit-learn",
+        "matplotlib",
+    ):
         assert package in requires
     extras = config["options.extras_require"]
     assert "pytest" in extras["test"] and "tensorflow[and-cuda]" in extras["gpu"]

@@ -33,8 +33,7 @@ def two_runs(data_dir, tmp_path_factory):
     for out in outs:
         result = CliRunner().invoke(
             main,
-            ["run", "relu", "--quick", "--seeds", "2", "--epochs", "2",
-             "--data-dir", data_dir, "--out", str(out)],
+            ["run", "relu", "--quick", "--seeds", "2", "--epochs", "2", "--data-dir", data_dir, "--out", str(out)],
         )
         assert result.exit_code == 0, result.output
     return outs, result.output
@@ -64,10 +63,7 @@ def test_verdict_parts_follow_from_the_measurements(two_runs):
     result = json.loads((out / "relu" / "result.json").read_text())
     parts = result["measurements"]["parts"]
     verdicts = set(parts.values())
-    expected = (
-        "does not hold" if "does not hold" in verdicts
-        else "holds" if verdicts == {"holds"} else "inconclusive"
-    )
+    expected = "does not hold" if "does not hold" in verdicts else "holds" if verdicts == {"holds"} else "inconclusive"
     assert result["verdict"] == expected
 
 

@@ -72,7 +72,9 @@ def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path):
     assert result.exit_code == 2 and "No results in" in result.output
 
 
-BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None)
+BROWSER = next(
+    (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None
+)
 
 
 @pytest.mark.skipif(BROWSER is None, reason="no headless browser (install Debian's chromium; .ci/run does)")
@@ -80,9 +82,19 @@ def test_html_report_loads_in_a_headless_browser(out, tmp_path_factory):
     _, page = write_report(out)
     profile = tmp_path_factory.mktemp("browser-profile")
     dom = subprocess.run(
-        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
-         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     assert 'data-images="ok"' in dom  # every embedded plot decoded
     for recipe in RECIPES:

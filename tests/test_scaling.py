@@ -66,7 +66,12 @@ def environment(**extra):
 
 def start(args, env):
     return subprocess.Popen(
-        [sys.executable, *map(str, args)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, *map(str, args)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -126,8 +131,19 @@ def test_two_workers_match_one_process_and_only_the_chief_writes(tmp_path, singl
     workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
     processes = [
         start(
-            [HELPER, "--strategy", "multiworker", "--workers", workers, "--worker-index", index,
-             "--out", tmp_path / f"worker{index}", "--weights", tmp_path / f"w{index}.npz"],
+            [
+                HELPER,
+                "--strategy",
+                "multiworker",
+                "--workers",
+                workers,
+                "--worker-index",
+                index,
+                "--out",
+                tmp_path / f"worker{index}",
+                "--weights",
+                tmp_path / f"w{index}.npz",
+            ],
             environment(),
         )
         for index in (0, 1)
@@ -143,7 +159,20 @@ def test_two_workers_match_one_process_and_only_the_chief_writes(tmp_path, singl
 
 def test_mixed_precision_and_xla_run_a_quick_recipe_on_cpu(tmp_path, data_dir):
     flags = ["--mixed-precision", "--jit"]  # together: one run covers both paths
-    args = ["-m", "cookbook", "run", "pooling", "--quick", "--epochs", "1", *flags, "--data-dir", data_dir, "--out", tmp_path]
+    args = [
+        "-m",
+        "cookbook",
+        "run",
+        "pooling",
+        "--quick",
+        "--epochs",
+        "1",
+        *flags,
+        "--data-dir",
+        data_dir,
+        "--out",
+        tmp_path,
+    ]
     output = finish([start(args, environment())])[0]
     result = json.loads((tmp_path / "pooling" / "result.json").read_text())
     assert result["scale"]["mixed_precision"] == "mixed_bfloat16", output[-2000:]

@@ -30,8 +30,13 @@ def model_with_counter(metrics=("accuracy",)):
     keras.utils.set_random_seed(1)
     counter = CountCalls()
     model = keras.Sequential(
-        [keras.Input((6,)), counter, keras.layers.Dense(8, activation="relu"), Dropout(0.3, seed=2),
-         keras.layers.Dense(2, activation="softmax")]
+        [
+            keras.Input((6,)),
+            counter,
+            keras.layers.Dense(8, activation="relu"),
+            Dropout(0.3, seed=2),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
     )
     model.compile("adam", "sparse_categorical_crossentropy", metrics=list(metrics))
     return model, counter

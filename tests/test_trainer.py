@@ -123,8 +123,13 @@ def dropout_model():
     from cookbook.layers import Dropout
 
     model = keras.Sequential(
-        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(8, activation="relu"), Dropout(0.5),
-         keras.layers.Dense(2, activation="softmax")]
+        [
+            keras.Input((4, 4, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(8, activation="relu"),
+            Dropout(0.5),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
     )
     model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model

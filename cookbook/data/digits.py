@@ -19,9 +19,7 @@ TEST_FRACTION = 0.2
 def split_indices(labels):
     """Stratified train / validation / test indices (60% / 20% / 20%)."""
     indices = np.arange(len(labels))
-    rest, test = train_test_split(
-        indices, test_size=TEST_FRACTION, stratify=labels, random_state=SPLIT_SEED
-    )
+    rest, test = train_test_split(indices, test_size=TEST_FRACTION, stratify=labels, random_state=SPLIT_SEED)
     train, validation = train_test_split(
         rest,
         test_size=VALIDATION_FRACTION / (1 - TEST_FRACTION),

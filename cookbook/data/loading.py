@@ -52,9 +52,7 @@ class Dataset:
         return np.stack(images), np.array(labels)
 
 
-def load_dataset(
-    name=DEFAULT_DATASET, *, batch_size=32, seed=0, data_dir=None, image_size=None
-):
+def load_dataset(name=DEFAULT_DATASET, *, batch_size=32, seed=0, data_dir=None, image_size=None):
     """Loads a dataset by name and returns a `Dataset`.
 
     Args:
@@ -156,9 +154,7 @@ def check_dataset(name):
 def prepared_tfds_datasets(data_dir=None):
     """Names of the TFDS datasets already prepared in `data_dir` (usable offline)."""
     root = Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
-    names = {
-        info.relative_to(root).parts[0] for info in root.glob("*/**/dataset_info.json")
-    }
+    names = {info.relative_to(root).parts[0] for info in root.glob("*/**/dataset_info.json")}
     return sorted(names - {"downloads"})
 
 
@@ -257,19 +253,14 @@ def _load_folder(root, image_size):
         raise CookbookError(f"Cannot read images from {root}: {error}") from None
     class_names = tuple(everything.class_names)
     if len(class_names) < 2:
-        raise CookbookError(
-            f"{root} needs at least two subfolders of images, one per class; "
-            f"found {len(class_names)}."
-        )
+        raise CookbookError(f"{root} needs at least two subfolders of images, one per class; found {len(class_names)}.")
     images = np.stack([image for image, _ in everything.as_numpy_iterator()])
     labels = np.array([label for _, label in everything.as_numpy_iterator()])
 
     indices = np.arange(len(labels))
     held_out = sum(FOLDER_SPLIT_FRACTIONS.values())
     try:
-        train, rest = train_test_split(
-            indices, test_size=held_out, stratify=labels, random_state=FOLDER_SPLIT_SEED
-        )
+        train, rest = train_test_split(indices, test_size=held_out, stratify=labels, random_state=FOLDER_SPLIT_SEED)
         validation, test = train_test_split(
             rest,
             test_size=FOLDER_SPLIT_FRACTIONS["test"] / held_out,

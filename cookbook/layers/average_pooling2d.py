@@ -46,7 +46,7 @@ class AveragePooling2D(BasePooling2D):
                 before, after = same_padding(inputs.shape[axis], pool, stride)
                 ones = np.pad(ones, (before, after))
             positions = np.arange(0, len(ones) - pool + 1, stride)
-            counts.append(np.array([ones[p:p + pool].sum() for p in positions]))
+            counts.append(np.array([ones[p : p + pool].sum() for p in positions]))
         cells = np.outer(counts[0], counts[1])
         shape = [1, 1, 1, 1]
         shape[height_axis], shape[width_axis] = cells.shape

@@ -51,9 +51,7 @@ class BasePooling2D(keras.layers.Layer):
         self.padding = padding
         data_format = data_format or keras.config.image_data_format()
         if data_format not in ("channels_last", "channels_first"):
-            raise ValueError(
-                f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}."
-            )
+            raise ValueError(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}.")
         self.data_format = data_format
         self.input_spec = keras.layers.InputSpec(ndim=4)
 

@@ -91,23 +91,45 @@ class BatchNormalization(keras.layers.Layer):
         if features is None:
             raise ValueError(f"The feature axis {self.axis} must have a known size.")
         self.input_spec = keras.layers.InputSpec(ndim=rank, axes={self._feature_axis: features})
-        self.gamma = self.add_weight(
-            shape=(features,), name="gamma", initializer=self.gamma_initializer,
-            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-            trainable=True, autocast=False,
-        ) if self.scale else None
-        self.beta = self.add_weight(
-            shape=(features,), name="beta", initializer=self.beta_initializer,
-            regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-            trainable=True, autocast=False,
-        ) if self.center else None
+        self.gamma = (
+            self.add_weight(
+                shape=(features,),
+                name="gamma",
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+                trainable=True,
+                autocast=False,
+            )
+            if self.scale
+            else None
+        )
+        self.beta = (
+            self.add_weight(
+                shape=(features,),
+                name="beta",
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+                trainable=True,
+                autocast=False,
+            )
+            if self.center
+            else None
+        )
         self.moving_mean = self.add_weight(
-            shape=(features,), name="moving_mean", initializer=self.moving_mean_initializer,
-            trainable=False, autocast=False,
+            shape=(features,),
+            name="moving_mean",
+            initializer=self.moving_mean_initializer,
+            trainable=False,
+            autocast=False,
         )
         self.moving_variance = self.add_weight(
-            shape=(features,), name="moving_variance",
-            initializer=self.moving_variance_initializer, trainable=False, autocast=False,
+            shape=(features,),
+            name="moving_variance",
+            initializer=self.moving_variance_initializer,
+            trainable=False,
+            autocast=False,
         )
 
     def call(self, inputs, training=None, mask=None):
@@ -148,12 +170,8 @@ class BatchNormalization(keras.layers.Layer):
         if self.textbook:
             variance = variance * count / ops.maximum(count - 1.0, 1.0)
         momentum = self.momentum
-        self.moving_mean.assign(
-            self.moving_mean * momentum + ops.stop_gradient(mean) * (1.0 - momentum)
-        )
-        self.moving_variance.assign(
-            self.moving_variance * momentum + ops.stop_gradient(variance) * (1.0 - momentum)
-        )
+        self.moving_mean.assign(self.moving_mean * momentum + ops.stop_gradient(mean) * (1.0 - momentum))
+        self.moving_variance.assign(self.moving_variance * momentum + ops.stop_gradient(variance) * (1.0 - momentum))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

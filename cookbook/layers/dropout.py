@@ -41,9 +41,7 @@ class Dropout(keras.layers.Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        keep = keras.random.uniform(
-            self._mask_shape(inputs), seed=self.seed_generator, dtype=inputs.dtype
-        ) >= self.rate
+        keep = keras.random.uniform(self._mask_shape(inputs), seed=self.seed_generator, dtype=inputs.dtype) >= self.rate
         return ops.where(keep, inputs / (1.0 - self.rate), ops.zeros_like(inputs))
 
     def _mask_shape(self, inputs):
@@ -51,9 +49,7 @@ class Dropout(keras.layers.Layer):
         if self.noise_shape is None:
             return shape
         if len(self.noise_shape) != len(shape):
-            raise ValueError(
-                f"noise_shape {self.noise_shape} must have the inputs' rank {len(shape)}."
-            )
+            raise ValueError(f"noise_shape {self.noise_shape} must have the inputs' rank {len(shape)}.")
         return tuple(size if wanted is None else wanted for wanted, size in zip(self.noise_shape, shape))
 
     def compute_output_shape(self, input_shape):

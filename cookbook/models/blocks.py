@@ -26,9 +26,9 @@ def scaled(count, width):
 
 def conv_unit(x, filters, kernel_size, *, strides=1, batch_norm=True, activation="relu", name):
     """A convolution, then batch normalization (which makes its bias redundant), then the activation."""
-    x = keras.layers.Conv2D(
-        filters, kernel_size, strides=strides, padding="same", use_bias=not batch_norm, name=name
-    )(x)
+    x = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=not batch_norm, name=name)(
+        x
+    )
     if batch_norm:
         x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"{name}_bn")(x)
     if activation:

@@ -49,9 +49,7 @@ def inception_module(x, filters, *, batch_norm=True, name):
     return keras.layers.Concatenate(name=f"{name}_concat")(branches)
 
 
-def googlenet_style(
-    input_shape, num_classes, *, modules=9, width=0.125, batch_norm=True, dropout=0.4, name=None
-):
+def googlenet_style(input_shape, num_classes, *, modules=9, width=0.125, batch_norm=True, dropout=0.4, name=None):
     """The first `modules` Inception modules of GoogLeNet, their filters times `width`.
 
     Depth, counted as the paper counts it (weight layers on the longest path):

@@ -34,8 +34,6 @@ def plain_convnet(
             name=f"conv_{index}",
         )(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(
-        dense_units, activation=activation, kernel_initializer=kernel_initializer, name="dense_1"
-    )(x)
+    x = keras.layers.Dense(dense_units, activation=activation, kernel_initializer=kernel_initializer, name="dense_1")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name=name or f"plain_convnet_{conv_layers + 2}")

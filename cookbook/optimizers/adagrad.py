@@ -46,9 +46,7 @@ class AdaGrad(keras.optimizers.Optimizer):
         self.textbook = bool(textbook)
         if initial_accumulator_value is None:
             initial_accumulator_value = 0.0 if self.textbook else 0.1
-        self.initial_accumulator_value = check_non_negative(
-            "initial_accumulator_value", initial_accumulator_value
-        )
+        self.initial_accumulator_value = check_non_negative("initial_accumulator_value", initial_accumulator_value)
         self.epsilon = check_positive("epsilon", epsilon)
 
     def build(self, var_list):

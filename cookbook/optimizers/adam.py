@@ -64,9 +64,7 @@ class Adam(keras.optimizers.Optimizer):
         super().build(var_list)
         self.first_moments = self.add_optimizer_variables(var_list, "first_moment")
         self.second_moments = self.add_optimizer_variables(var_list, "second_moment")
-        self.max_second_moments = (
-            self.add_optimizer_variables(var_list, "max_second_moment") if self.amsgrad else []
-        )
+        self.max_second_moments = self.add_optimizer_variables(var_list, "max_second_moment") if self.amsgrad else []
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
@@ -91,9 +89,7 @@ class Adam(keras.optimizers.Optimizer):
         if self.textbook:
             m_hat = ops.divide(m, first_correction)
             v_hat = ops.divide(v, second_correction)
-            update = ops.multiply(
-                learning_rate, ops.divide(m_hat, ops.add(ops.sqrt(v_hat), self.epsilon))
-            )
+            update = ops.multiply(learning_rate, ops.divide(m_hat, ops.add(ops.sqrt(v_hat), self.epsilon)))
         else:
             alpha = learning_rate * ops.sqrt(second_correction) / first_correction
             update = ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon))

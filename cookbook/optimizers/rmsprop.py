@@ -54,12 +54,8 @@ class RMSProp(keras.optimizers.Optimizer):
             return
         super().build(var_list)
         self.second_moments = self.add_optimizer_variables(var_list, "second_moment")
-        self.mean_gradients = (
-            self.add_optimizer_variables(var_list, "mean_gradient") if self.centered else []
-        )
-        self.velocities = (
-            self.add_optimizer_variables(var_list, "velocity") if self.momentum > 0 else []
-        )
+        self.mean_gradients = self.add_optimizer_variables(var_list, "mean_gradient") if self.centered else []
+        self.velocities = self.add_optimizer_variables(var_list, "velocity") if self.momentum > 0 else []
 
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)

@@ -129,9 +129,7 @@ def test_mixed_precision_keeps_statistics_in_float32():
     assert y.dtype == "float16"
     assert layer.moving_mean.dtype == "float32" and layer.gamma.dtype == "float32"
     reference = keras.layers.BatchNormalization(dtype="mixed_float16")
-    np.testing.assert_allclose(
-        np.asarray(y, "float32"), np.asarray(reference(x, training=True), "float32"), atol=1e-2
-    )
+    np.testing.assert_allclose(np.asarray(y, "float32"), np.asarray(reference(x, training=True), "float32"), atol=1e-2)
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,8 @@ def test_jit_compiled_training_matches_eager_graph(name):
     for jit in (False, True):
         model = model_with(LAYERS[name]())
         model.compile(
-            keras.optimizers.SGD(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            keras.optimizers.SGD(0.01),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             jit_compile=jit,
         )
         model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
@@ -129,8 +130,6 @@ def test_mirrored_strategy_on_two_logical_cpus():
         """
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("matched") == 2 and "dropout trained" in result.stdout

@@ -74,8 +74,13 @@ def textbook_average(x, pool, stride):
     total = max((out - 1) * stride + pool - size, 0)
     padded = np.pad(x, ((0, 0), (total // 2, total - total // 2), (total // 2, total - total // 2), (0, 0)))
     return np.array(
-        [[padded[:, i * stride:i * stride + pool, j * stride:j * stride + pool].mean(axis=(1, 2))
-          for j in range(out)] for i in range(out)]
+        [
+            [
+                padded[:, i * stride : i * stride + pool, j * stride : j * stride + pool].mean(axis=(1, 2))
+                for j in range(out)
+            ]
+            for i in range(out)
+        ]
     ).transpose(2, 0, 1, 3)
 
 

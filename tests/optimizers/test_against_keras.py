@@ -97,9 +97,7 @@ INHERITED = {
     "clipnorm": {"clipnorm": 0.1},
     "clipvalue": {"clipvalue": 0.01},
     "weight_decay": {"weight_decay": 0.05},
-    "schedule": {
-        "learning_rate": keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.8)
-    },
+    "schedule": {"learning_rate": keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.8)},
 }
 PAIRS = {
     "gradient_descent": (optimizers.GradientDescent, keras.optimizers.SGD, {}),
@@ -140,9 +138,7 @@ def embedding_model():
 @pytest.mark.parametrize("pair", sorted(PAIRS))
 def test_sparse_embedding_gradients_match_keras(pair):
     ours, theirs, options = PAIRS[pair]
-    assert_same_training(
-        ours(0.01, **options), theirs(0.01, **options), steps=30, model_fn=embedding_model
-    )
+    assert_same_training(ours(0.01, **options), theirs(0.01, **options), steps=30, model_fn=embedding_model)
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])

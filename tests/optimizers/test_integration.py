@@ -80,7 +80,7 @@ def test_custom_gradient_tape_loop_equals_fit(name):
         model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
 
     for start in range(0, len(x), 16):
-        train_step(x[start:start + 16], y[start:start + 16])
+        train_step(x[start : start + 16], y[start : start + 16])
     for a, b in zip(model.weights, by_fit.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -96,9 +96,15 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_keras():
         from cookbook import optimizers
 
         pairs = {
-            "momentum": (lambda: optimizers.Momentum(0.02, momentum=0.9), lambda: keras.optimizers.SGD(0.02, momentum=0.9)),
+            "momentum": (
+                lambda: optimizers.Momentum(0.02, momentum=0.9),
+                lambda: keras.optimizers.SGD(0.02, momentum=0.9),
+            ),
             "adagrad": (lambda: optimizers.AdaGrad(0.05), lambda: keras.optimizers.Adagrad(0.05)),
-            "rmsprop": (lambda: optimizers.RMSProp(0.003, centered=True), lambda: keras.optimizers.RMSprop(0.003, centered=True)),
+            "rmsprop": (
+                lambda: optimizers.RMSProp(0.003, centered=True),
+                lambda: keras.optimizers.RMSprop(0.003, centered=True),
+            ),
             "adam": (lambda: optimizers.Adam(0.003), lambda: keras.optimizers.Adam(0.003)),
         }
         rng = np.random.default_rng(0)
@@ -109,7 +115,9 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_keras():
         def train(make):
             keras.utils.set_random_seed(0)
             with strategy.scope():
-                model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
+                model = keras.Sequential(
+                    [keras.Input((5,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)]
+                )
                 model.compile(make(), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
             model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0)
             assert int(model.optimizer.iterations.numpy()) == 24
@@ -123,8 +131,6 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_keras():
         """
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("matched") == 4
