@@ -279,7 +279,7 @@ def info(data_dir):
     click.echo(f"{'gpu:':<21}{', '.join(gpus) if gpus else 'none (training runs on the CPU)'}")
     for key, value in scaling.available().items():
         click.echo(f"{key + ':':<21}{value}")
-    prepared = prepared_tfds_datasets(data_dir)
+    prepared = [name for name in prepared_tfds_datasets(data_dir) if name != "digits"]  # digits is always there
     click.echo(f"{'offline datasets:':<21}digits (embedded)" + "".join(f", {n}" for n in prepared))
 
 

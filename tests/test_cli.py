@@ -1,4 +1,6 @@
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -83,7 +85,8 @@ def test_info_reports_versions_devices_and_offline_datasets(data_dir):
         "--mixed-precision:",
     ):
         assert field in result.output
-    assert "digits (embedded), digits" in result.output  # embedded, and prepared in data_dir
+    datasets = next(line for line in result.output.splitlines() if line.startswith("offline datasets:"))
+    assert [name.strip() for name in datasets.split(":", 1)[1].split(",")] == ["digits (embedded)"]  # once
 
 
 @pytest.mark.parametrize(
@@ -99,6 +102,8 @@ def test_info_reports_versions_devices_and_offline_datasets(data_dir):
         (["show", "nope"], "Unknown recipe 'nope'"),
         (["copy", "nope"], "Unknown recipe 'nope'"),
         (["run"], "Missing argument"),
+        (["run", "all", "relu"], "'all' runs every recipe"),
+        (["run", "./missing_recipe.py"], "Unknown recipe './missing_recipe.py'"),
     ],
 )
 def test_bad_input_is_one_line_with_exit_code_2(args, message):
@@ -130,3 +135,40 @@ def test_the_installed_command_shape_fails_cleanly_in_a_real_process():
     assert result.returncode == 2
     assert result.stderr.strip().startswith("Error:")
     assert "Traceback" not in result.stderr
+
+
+def readme():
+    return (ROOT / "README.md").read_text()
+
+
+def test_the_readme_recipe_table_gives_every_claim_in_tour_order():
+    rows = re.findall(r"^\| `(\w+)` \| (.+) \|$", readme().split("## Recipes", 1)[1].split("##", 1)[0], re.MULTILINE)
+    assert rows == [(name, registry.recipe_claim(name)) for name in registry.available_recipes()]
+
+
+def test_the_tour_follows_the_guidelines_order():
+    assert list(registry.available_recipes()) == [
+        "convolution",
+        "pooling",
+        "relu",
+        "minibatch",
+        "dropout",
+        "optimizers",
+        "batchnorm",
+        "ensemble",
+        "depth",
+    ]
+
+
+def test_the_recipe_written_as_the_readme_says_runs_and_concludes(tmp_path, data_dir):
+    section = readme().split("## Write your own recipe", 1)[1]
+    source = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    (tmp_path / "width.py").write_text(source)
+    result = invoke("run", tmp_path / "width.py", "--quick", "--seeds", "2", "--data-dir", data_dir, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "width" / "result.json").read_text())
+    assert written["claim"] == "A wider hidden layer classifies images better than a narrow one."
+    assert set(written["variants"]) == {"narrow", "wide"}
+    assert written["verdict"] == written["measurements"]["parts"]["wide beats narrow"]
+    assert written["plots"] == ["validation_accuracy.png"]
+    assert "A wider hidden layer classifies images better" in (tmp_path / "report.md").read_text()
