@@ -13,13 +13,26 @@ def weight_layers(model):
 
 
 def kernel_gradient_norms(model, images, labels):
-    """The L2 norm of the loss gradient for each weight layer's kernel, input to output."""
+    """The L2 norm of the loss gradient for each weight layer's kernel, input to output.
+
+    Under a distribution strategy the gradient is taken in replica context (where
+    mirrored variables can be differentiated), on the whole batch, and read from the
+    first replica: the same number a one-device run gives.
+    """
+    strategy = tf.distribute.get_strategy()
     kernels = [layer.kernel for layer in weight_layers(model)]
-    with tf.GradientTape() as tape:
-        predictions = model(images, training=False)
-        loss = model.compute_loss(x=images, y=labels, y_pred=predictions)
-    gradients = tape.gradient(loss, kernels)
-    return [float(np.linalg.norm(keras.ops.convert_to_numpy(g))) for g in gradients]
+
+    def gradients():
+        with tf.GradientTape() as tape:
+            predictions = model(images, training=False)
+            loss = model.compute_loss(x=images, y=labels, y_pred=predictions)
+            if strategy.num_replicas_in_sync > 1:
+                # compute_loss divides by the replica count, for gradients summed over replicas.
+                loss = loss * strategy.num_replicas_in_sync
+        return tape.gradient(loss, kernels)
+
+    first_replica = [strategy.experimental_local_results(g)[0] for g in strategy.run(gradients)]
+    return [float(np.linalg.norm(keras.ops.convert_to_numpy(g))) for g in first_replica]
 
 
 class GradientNorms(keras.callbacks.Callback):

@@ -161,8 +161,8 @@ def run(names, **options):
     chosen = list(registry.available_recipes()) if "all" in names else list(dict.fromkeys(names))
     for name in chosen:
         registry.recipe_path(name)  # Fails on an unknown name before anything trains.
-    run_recipes(chosen, options)
-    write_report_of(options["out"])
+    if run_recipes(chosen, options):
+        write_report_of(options["out"])
 
 
 def write_report_of(out):
@@ -180,19 +180,35 @@ def report(out):
 
 
 def run_recipes(names_or_modules, options):
+    """Runs the recipes in turn and prints their verdicts; returns whether this process wrote
+    results (every process does, but the workers of a cluster other than the chief).
+
+    In a tour, a recipe that cannot run under the chosen strategy is skipped with its
+    reason; asked for alone, it is an error.
+    """
+    from cookbook.experiment import UnsupportedStrategy
     from cookbook.experiment import run_recipe
 
     config = make_config(options)
     results = []
     for index, item in enumerate(names_or_modules, start=1):
         module = registry.load_recipe(item) if isinstance(item, str) else item
-        click.echo(f"== Recipe {index} of {len(names_or_modules)}: {registry.recipe_name(module)} ==")
+        name = registry.recipe_name(module)
+        click.echo(f"== Recipe {index} of {len(names_or_modules)}: {name} ==")
         try:
             results.append(run_recipe(module, config))
+        except UnsupportedStrategy as refusal:
+            if len(names_or_modules) == 1:
+                raise
+            click.echo(f"Skipped: {refusal}")
+            results.append({"recipe": name, "verdict": "skipped", "seconds": 0.0, "evidence": str(refusal)})
         except KeyboardInterrupt:
             raise click.Abort() from None
+    if not config.scale_options.is_chief:
+        click.echo("This worker's training is done; the chief (worker 0) writes the results and the report.")
+        return False
     print_verdicts(results, config.out)
-    return results
+    return True
 
 
 def make_config(options):
@@ -206,7 +222,8 @@ def make_config(options):
     options = dict(options)
     scale_options = ScaleOptions(**{field.name: options.pop(field.name) for field in dataclasses.fields(ScaleOptions)})
     check_dataset(options["dataset"])
-    ensure_writable(options["out"])
+    if scale_options.is_chief:  # other workers of a cluster write nothing to --out
+        ensure_writable(options["out"])
     return RunConfig(**options, scale_options=scale_options)
 
 
@@ -224,7 +241,7 @@ def print_verdicts(results, out):
     click.echo("")
     click.echo(f"{'recipe':<{width}}  {'verdict':<13}  {'seconds':>7}  result")
     for result in results:
-        path = os.path.join(out, result["recipe"], "result.json")
+        path = os.path.join(out, result["recipe"], "result.json") if result["verdict"] != "skipped" else "-"
         click.echo(f"{result['recipe']:<{width}}  {result['verdict']:<13}  {result['seconds']:>7.0f}  {path}")
     for result in results:
         click.echo(f"\n{result['recipe']}: {result['evidence']}")

@@ -37,7 +37,12 @@ from cookbook.settings import resolve_settings
 from cookbook.trainer import Trainer
 from cookbook.trainer import copy_state
 
-RUN_BATCH_SIZE = object()  # "the run's batch size", told apart from None (full batch)
+RUN_BATCH_SIZE = object()
+
+
+class UnsupportedStrategy(CookbookError):
+    """A recipe asked to run under a strategy it declares it cannot run under."""
+  # "the run's batch size", told apart from None (full batch)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +79,7 @@ class Recipe:
     def refuse_unsupported(self, options):
         why = getattr(self.module, "UNSUPPORTED_STRATEGIES", {}).get(options.strategy)
         if why:
-            raise CookbookError(f"The {self.name} recipe cannot run under --strategy {options.strategy}: {why}")
+            raise UnsupportedStrategy(f"The {self.name} recipe cannot run under --strategy {options.strategy}: {why}")
 
 
 def _named(declared):
@@ -85,9 +90,7 @@ def run_recipe(module, config):
     """Runs a recipe module under `config` (a `cookbook.settings.RunConfig`) and returns its result."""
     recipe = Recipe.from_module(module)
     recipe.refuse_unsupported(config.scale_options)
-    scale = scaling.setup(config.scale_options)
-    with scale.scope():  # models and optimizers the recipe builds land on the strategy's devices
-        return Experiment(recipe, config, scale).run()
+    return Experiment(recipe, config, scaling.setup(config.scale_options)).run()
 
 
 class Experiment:
@@ -123,14 +126,20 @@ class Experiment:
         return path
 
     def run(self):
-        """Trains everything, lets the recipe conclude, and writes `OUT/RECIPE/result.json`."""
+        """Trains everything, lets the recipe conclude, and writes `OUT/RECIPE/result.json`.
+
+        Training runs in the strategy's scope, so the models and optimizers a recipe builds
+        land on its devices; the conclusion (analysis, plots, small side computations such
+        as an optimizer's path on a 2-D function) runs on one device, outside it.
+        """
         variants = self.recipe.variants(self.settings)
         conditions = self.recipe.conditions(self.settings)
         plan = [(condition, variant, seed) for condition in conditions for variant in variants for seed in self.seeds]
         runs = {condition: {variant: [] for variant in variants} for condition in conditions}
-        for index, (condition, variant, seed) in enumerate(plan, start=1):
-            run = Run(self, variant, variants[variant], condition, conditions[condition], seed)
-            runs[condition][variant].append(self._record(run, f"{index}/{len(plan)}"))
+        with self.scale.scope():
+            for index, (condition, variant, seed) in enumerate(plan, start=1):
+                run = Run(self, variant, variants[variant], condition, conditions[condition], seed)
+                runs[condition][variant].append(self._record(run, f"{index}/{len(plan)}"))
         results = Results(runs, settings=self.settings, seeds=self.seeds, plot_path=self.plot_path)
         return self.write(self.recipe.module.conclude(results), runs)
 

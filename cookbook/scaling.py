@@ -51,6 +51,44 @@ class ScaleOptions:
                 )
         elif self.worker_index is not None:
             raise CookbookError("--worker-index needs --workers (the list of host:port).")
+        elif self.strategy == "multiworker":
+            read_tf_config()  # a malformed TF_CONFIG fails here, in one line, before TensorFlow starts
+
+
+    @property
+    def is_chief(self):
+        """Whether this process writes results: always, except on the workers of a cluster
+        other than its chief (worker 0, or the task of type "chief" where there is one)."""
+        if self.strategy != "multiworker":
+            return True
+        if self.workers is not None:
+            return self.worker_index == 0
+        cluster, task = read_tf_config()
+        if task["type"] == "chief":
+            return True
+        return task["type"] == "worker" and task["index"] == 0 and "chief" not in cluster
+
+
+def read_tf_config():
+    """`(cluster, task)` of the `TF_CONFIG` environment variable, checked; `({}, worker 0)` if unset."""
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        return {}, {"type": "worker", "index": 0}
+    try:
+        config = json.loads(text)
+        cluster, task = config.get("cluster", {}), config.get("task", {})
+        if not isinstance(cluster, dict) or not cluster or not isinstance(task, dict):
+            raise ValueError("it needs a 'cluster' of tasks and this process's 'task'")
+        kind, index = task.get("type"), task.get("index")
+        if kind not in cluster or not isinstance(index, int) or not 0 <= index < len(cluster[kind]):
+            raise ValueError(f"its task {task!r} is not one of the cluster's")
+    except (ValueError, AttributeError, TypeError) as error:
+        raise CookbookError(
+            f"TF_CONFIG is not a usable cluster description ({error}); it should look like "
+            '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", "index": 0}}, '
+            "or pass --workers and --worker-index instead."
+        ) from None
+    return cluster, {"type": kind, "index": index}
 
 
 def worker_addresses(workers):

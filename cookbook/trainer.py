@@ -97,6 +97,9 @@ class Trainer:
             "epochs_trained": len(losses),
             "diverged": bool(losses) and not math.isfinite(losses[-1]),
             "fit_seconds": time.perf_counter() - started,
+            # What really ran, beside the options that asked for it.
+            "compute_dtype": model.dtype_policy.compute_dtype,
+            "jit_compile": bool(model.jit_compile),
         }
 
     def evaluate(self, model, dataset):

@@ -46,8 +46,11 @@ class StrategyLoop:
             loss = tf.nn.compute_average_loss(per_example)
             if self.model.losses:
                 loss += tf.nn.scale_regularization_loss(tf.add_n(self.model.losses))
+            # As Keras's train_step: under mixed_float16 the optimizer is a LossScaleOptimizer,
+            # which expects the gradients of the scaled loss and unscales them itself.
+            scaled_loss = self.model.optimizer.scale_loss(loss)
         variables = self.model.trainable_variables
-        gradients = tape.gradient(loss, variables)
+        gradients = tape.gradient(scaled_loss, variables)
         self.model.optimizer.apply_gradients(zip(gradients, variables))
         return sums
 

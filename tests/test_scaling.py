@@ -1,10 +1,6 @@
 """Devices, strategies, mixed precision and XLA: options, and distributed training matching one device."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +11,12 @@ from cookbook.cli import main
 from cookbook.errors import CookbookError
 from cookbook.scaling import ScaleOptions
 from cookbook.scaling import tf_config
+from tests.processes import environment
+from tests.processes import finish
+from tests.processes import free_ports
+from tests.processes import start
 
 HELPER = Path(__file__).with_name("distributed_run.py")
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 240
 
 
 def run_cli(*args):
@@ -58,37 +56,6 @@ def test_workers_become_tf_config():
     }
 
 
-def environment(**extra):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
-    env.pop("TF_CONFIG", None)
-    return env
-
-
-def start(args, env):
-    return subprocess.Popen(
-        [sys.executable, *map(str, args)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def finish(processes):
-    """Waits for every process within the timeout; kills them all if one fails or hangs."""
-    try:
-        outputs = [process.communicate(timeout=TIMEOUT)[0] for process in processes]
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    for process, output in zip(processes, outputs):
-        assert process.returncode == 0, output[-3000:]
-    return outputs
-
-
 def weights(path):
     with np.load(path) as saved:
         return [saved[key] for key in sorted(saved.files, key=lambda k: int(k.split("_")[1]))]
@@ -114,17 +81,6 @@ def test_mirrored_over_two_cpus_matches_one_device(tmp_path, single):
     assert_same_weights(weights(tmp_path / "m.npz"), single)
     result = json.loads((tmp_path / "mirrored" / "distributed_run" / "result.json").read_text())
     assert result["scale"]["replicas"] == 2 and result["scale"]["strategy"] == "mirrored"
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def test_two_workers_match_one_process_and_only_the_chief_writes(tmp_path, single):

@@ -1,0 +1,105 @@
+"""Every real recipe under every scale option: mirrored on two devices and on one, mixed
+precision, XLA, and two workers. Tiny settings (one epoch, one seed); still minutes, so
+these run as their own CI step (`pytest -m scale_matrix`), not in the default suite."""
+
+import json
+
+import pytest
+
+from cookbook import registry
+from tests.processes import environment
+from tests.processes import finish
+from tests.processes import free_ports
+from tests.processes import start
+
+pytestmark = pytest.mark.scale_matrix
+
+TOUR = ["-m", "cookbook", "run", "all", "--quick", "--epochs", "1", "--seeds", "1"]
+TOUR_TIMEOUT = 900
+MODES = {
+    # name: (flags, environment, what result.json must say ran)
+    "mirrored_two_cpus": (["--strategy", "mirrored"], {"COOKBOOK_VIRTUAL_CPUS": "2"}, {"replicas": 2}),
+    "mirrored_one_device_mixed_precision": (
+        ["--strategy", "mirrored", "--mixed-precision"],
+        {},
+        {"replicas": 1, "compute_dtype": "bfloat16"},
+    ),
+    "jit": (["--jit"], {}, {"replicas": 1, "jit_compile": True}),
+}
+
+
+def results(out):
+    return {name: json.loads((out / name / "result.json").read_text()) for name in registry.available_recipes()}
+
+
+def runs(result):
+    return [run for variant in result["variants"].values() for run in variant["runs"]]
+
+
+@pytest.fixture(scope="module")
+def tours(data_dir, tmp_path_factory):
+    """Each mode's tour, one after the other (two cores: running them at once gains nothing)."""
+    outs = {}
+    for mode, (flags, env, _) in MODES.items():
+        outs[mode] = tmp_path_factory.mktemp(mode)
+        finish([start([*TOUR, *flags, "--data-dir", data_dir, "--out", outs[mode]], environment(**env))], TOUR_TIMEOUT)
+    return outs
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_recipe_ends_with_a_result_under(mode, tours):
+    _, _, expected = MODES[mode]
+    for name, result in results(tours[mode]).items():
+        assert result["verdict"] in ("holds", "does not hold", "inconclusive"), name
+        assert result["scale"]["replicas"] == expected["replicas"], name
+        for run in runs(result):
+            if "history" not in run:
+                continue  # the ensemble's members train through scikit-learn
+            assert len(run["history"]["loss"]) == 1, name
+            for key in ("compute_dtype", "jit_compile"):
+                if key in expected:
+                    assert run[key] == expected[key], (name, key)
+
+
+def test_probes_under_two_replicas_measure_what_one_device_measures(tours):
+    two, one = (results(tours[mode]) for mode in ("mirrored_two_cpus", "jit"))
+    for a, b in zip(runs(two["relu"]), runs(one["relu"])):  # the same initial weights, before training
+        assert a["initial_grad_norms"] == pytest.approx(b["initial_grad_norms"], rel=1e-4)
+    assert two["optimizers"]["measurements"]["surface_final_values"] == pytest.approx(
+        one["optimizers"]["measurements"]["surface_final_values"], rel=1e-5
+    )
+
+
+def test_two_workers_run_the_tour_and_only_the_chief_writes(data_dir, tmp_path):
+    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
+    outputs = finish(
+        [
+            start(
+                [
+                    *TOUR,
+                    "--strategy",
+                    "multiworker",
+                    "--workers",
+                    workers,
+                    "--worker-index",
+                    index,
+                    "--data-dir",
+                    data_dir,
+                    "--out",
+                    tmp_path / f"worker{index}",
+                ],
+                environment(),
+            )
+            for index in (0, 1)
+        ],
+        TOUR_TIMEOUT,
+    )
+    chief = tmp_path / "worker0"
+    expected = [name for name in registry.available_recipes() if name != "ensemble"]
+    assert sorted(path.parent.name for path in chief.glob("*/result.json")) == sorted(expected)
+    assert (chief / "report.md").exists()
+    assert not (tmp_path / "worker1").exists()
+    for output in outputs:
+        assert "Skipped: The ensemble recipe cannot run under --strategy multiworker" in output
+        assert "Traceback" not in output
+    assert "the chief (worker 0) writes the results" in outputs[1]
