@@ -29,7 +29,7 @@ class OneLineErrors:
             super().main(args, prog_name, standalone_mode=False, **extra)
         except CookbookError as error:
             click.echo(f"Error: {error}", err=True)
-            sys.exit(2)
+            sys.exit(error.exit_code)
         except click.ClickException as error:
             click.echo(f"Error: {error.format_message()}", err=True)
             sys.exit(error.exit_code)
@@ -161,8 +161,18 @@ def run(names, **options):
     chosen = list(registry.available_recipes()) if "all" in names else list(dict.fromkeys(names))
     for name in chosen:
         registry.recipe_path(name)  # Fails on an unknown name before anything trains.
-    if run_recipes(chosen, options):
-        write_report_of(options["out"])
+    results = run_recipes(chosen, options)
+    if results is None:
+        return  # a worker of a cluster other than the chief: it writes nothing
+    write_report_of(options["out"])
+    fail_if_any_failed(results, options["out"])
+
+
+def fail_if_any_failed(results, out):
+    failed = [result["recipe"] for result in results if result["verdict"] == "failed"]
+    if failed:
+        logs = ", ".join(os.path.join(out, name, "error.log") for name in failed)
+        raise CookbookError(f"{len(failed)} of {len(results)} recipes failed ({logs}).", exit_code=1)
 
 
 def write_report_of(out):
@@ -180,13 +190,15 @@ def report(out):
 
 
 def run_recipes(names_or_modules, options):
-    """Runs the recipes in turn and prints their verdicts; returns whether this process wrote
-    results (every process does, but the workers of a cluster other than the chief).
+    """Runs the recipes in turn, prints their verdicts and returns their results (None on the
+    workers of a cluster other than the chief, which write nothing).
 
     In a tour, a recipe that cannot run under the chosen strategy is skipped with its
-    reason; asked for alone, it is an error.
+    reason; asked for alone, it is an error. A recipe that fails is recorded as failed,
+    its traceback in `OUT/RECIPE/error.log`, and the tour goes on.
     """
     from cookbook.experiment import UnsupportedStrategy
+    from cookbook.experiment import record_failure
     from cookbook.experiment import run_recipe
 
     config = make_config(options)
@@ -202,13 +214,19 @@ def run_recipes(names_or_modules, options):
                 raise
             click.echo(f"Skipped: {refusal}")
             results.append({"recipe": name, "verdict": "skipped", "seconds": 0.0, "evidence": str(refusal)})
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.Abort):
             raise click.Abort() from None
+        except Exception as error:
+            if isinstance(error, CookbookError) and len(names_or_modules) == 1:
+                raise  # bad input for the one recipe asked for: the usual one-line error
+            failure = record_failure(module, config, error)
+            click.echo(f"Failed: {failure['evidence']}", err=True)
+            results.append(failure)
     if not config.scale_options.is_chief:
         click.echo("This worker's training is done; the chief (worker 0) writes the results and the report.")
-        return False
+        return None
     print_verdicts(results, config.out)
-    return True
+    return results
 
 
 def make_config(options):
@@ -241,7 +259,7 @@ def print_verdicts(results, out):
     click.echo("")
     click.echo(f"{'recipe':<{width}}  {'verdict':<13}  {'seconds':>7}  result")
     for result in results:
-        path = os.path.join(out, result["recipe"], "result.json") if result["verdict"] != "skipped" else "-"
+        path = "-" if result["verdict"] == "skipped" else os.path.join(out, result["recipe"], "result.json")
         click.echo(f"{result['recipe']:<{width}}  {result['verdict']:<13}  {result['seconds']:>7.0f}  {path}")
     for result in results:
         click.echo(f"\n{result['recipe']}: {result['evidence']}")
@@ -312,6 +330,8 @@ def run_this_recipe(module):
     )
     @run_options
     def command(**options):
-        run_recipes([module], options)
+        results = run_recipes([module], options)
+        if results is not None:
+            fail_if_any_failed(results, options["out"])
 
     command()

@@ -19,6 +19,7 @@ A recipe is a module that declares its experiment and nothing else:
 import dataclasses
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from cookbook import scaling
@@ -26,11 +27,13 @@ from cookbook.analysis import Results
 from cookbook.analysis import summarize_records
 from cookbook.data.loading import open_dataset
 from cookbook.errors import CookbookError
+from cookbook.locking import exclusive
 from cookbook.registry import claim_of
 from cookbook.registry import recipe_name
 from cookbook.results import environment
 from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
+from cookbook.results import write_text_atomic
 from cookbook.resume import ResumeStore
 from cookbook.seeding import seed_everything
 from cookbook.settings import resolve_settings
@@ -42,7 +45,9 @@ RUN_BATCH_SIZE = object()
 
 class UnsupportedStrategy(CookbookError):
     """A recipe asked to run under a strategy it declares it cannot run under."""
-  # "the run's batch size", told apart from None (full batch)
+
+
+# "the run's batch size", told apart from None (full batch)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +85,42 @@ class Recipe:
         why = getattr(self.module, "UNSUPPORTED_STRATEGIES", {}).get(options.strategy)
         if why:
             raise UnsupportedStrategy(f"The {self.name} recipe cannot run under --strategy {options.strategy}: {why}")
+
+
+def record_failure(module, config, error):
+    """The result of a recipe that raised `error`: verdict `failed` and a one-line reason, with
+    the traceback in `OUT/RECIPE/error.log`. Written where it can be (a full disk may be the
+    fault itself); returned either way."""
+    name = recipe_name(module)
+    out_dir = Path(config.out) / name
+    reason = (f"{type(error).__name__}: {error}".strip().splitlines() or ["unknown"])[0][:300]
+    result = {
+        "recipe": name,
+        "claim": _claim_or_blank(module.__doc__),
+        "verdict": "failed",
+        "evidence": f"{reason} (traceback in {out_dir / 'error.log'})",
+        "measurements": {},
+        "variants": {},
+        "plots": [],
+        "config": dataclasses.asdict(config),
+        "environment": environment(),
+        "scale": None,
+        "seconds": 0.0,
+    }
+    if config.scale_options.is_chief:
+        try:
+            write_text_atomic(out_dir / "error.log", "".join(traceback.format_exception(error)))
+            write_json_atomic(out_dir / "result.json", result)
+        except OSError:
+            pass
+    return to_json_value(result)
+
+
+def _claim_or_blank(docstring):
+    try:
+        return claim_of(docstring)
+    except CookbookError:
+        return ""
 
 
 def _named(declared):
@@ -136,12 +177,13 @@ class Experiment:
         conditions = self.recipe.conditions(self.settings)
         plan = [(condition, variant, seed) for condition in conditions for variant in variants for seed in self.seeds]
         runs = {condition: {variant: [] for variant in variants} for condition in conditions}
-        with self.scale.scope():
-            for index, (condition, variant, seed) in enumerate(plan, start=1):
-                run = Run(self, variant, variants[variant], condition, conditions[condition], seed)
-                runs[condition][variant].append(self._record(run, f"{index}/{len(plan)}"))
-        results = Results(runs, settings=self.settings, seeds=self.seeds, plot_path=self.plot_path)
-        return self.write(self.recipe.module.conclude(results), runs)
+        with exclusive(self.out_dir):
+            with self.scale.scope():
+                for index, (condition, variant, seed) in enumerate(plan, start=1):
+                    run = Run(self, variant, variants[variant], condition, conditions[condition], seed)
+                    runs[condition][variant].append(self._record(run, f"{index}/{len(plan)}"))
+            results = Results(runs, settings=self.settings, seeds=self.seeds, plot_path=self.plot_path)
+            return self.write(self.recipe.module.conclude(results), runs)
 
     def _record(self, run, position):
         where = f"{run.variant}" + (f", {run.condition}" if run.condition is not None else "")

@@ -8,6 +8,7 @@ needed). It depends only on those files, so rebuilding it gives the same bytes.
 import base64
 import html
 import json
+import sys
 from pathlib import Path
 
 from cookbook.errors import CookbookError
@@ -18,14 +19,36 @@ SKIPPED_FIELDS = ("seed", "epochs_trained")
 ENVIRONMENT_FIELDS = ("cookbook", "python", "tensorflow", "keras", "tensorflow_datasets", "platform", "cpu_count")
 
 
+REQUIRED_FIELDS = {"recipe": str, "claim": str, "verdict": str, "evidence": str, "seconds": (int, float)}
+
+
 def read_results(out):
-    """The results under `out`, in the order of the guidelines (unknown recipes last)."""
-    paths = sorted(Path(out).glob("*/result.json"))
-    if not paths:
+    """The results under `out`, in tour order (unknown recipes last).
+
+    A result that cannot be read (truncated, not a result, a folder in its place) is
+    skipped with a one-line warning, so one bad file does not cost the others their report.
+    """
+    results = []
+    for path in sorted(Path(out).glob("*/result.json")):
+        try:
+            result = json.loads(path.read_text())
+            missing = [key for key, kind in REQUIRED_FIELDS.items() if not isinstance(result.get(key), kind)]
+            if missing:
+                raise ValueError(f"no {', '.join(missing)}")
+        except (OSError, ValueError, AttributeError) as error:
+            print(f"Warning: skipping {path}, which is not a readable result ({error}).", file=sys.stderr)
+            continue
+        results.append(result)
+    if not results:
         raise CookbookError(f"No results in {out!r}: run `cookbook run all --out {out}` first.")
-    results = [json.loads(path.read_text()) for path in paths]
     order = {name: index for index, name in enumerate(available_recipes())}
     return sorted(results, key=lambda r: (order.get(r["recipe"], len(order)), r["recipe"]))
+
+
+def plots_of(result, out):
+    """The result's plots that exist beside it (a plot deleted since is left out)."""
+    plots = result.get("plots") or []
+    return [plot for plot in plots if isinstance(plot, str) and (Path(out) / result["recipe"] / plot).is_file()]
 
 
 def number(value):
@@ -38,32 +61,36 @@ def number(value):
     return str(value)
 
 
+def _mapping(value):
+    return value if isinstance(value, dict) else {}
+
+
 def seed_rows(result):
     """`(variant, field, mean, std, per-seed values)` for each numeric field of each variant."""
-    for variant, content in result["variants"].items():
-        for field, summary in content["summary"].items():
-            if field in SKIPPED_FIELDS:
+    for variant, content in _mapping(result.get("variants")).items():
+        for field, summary in _mapping(_mapping(content).get("summary")).items():
+            if field in SKIPPED_FIELDS or not isinstance(summary, dict):
                 continue
-            values = ", ".join(number(v) for v in summary["values"])
-            yield variant, field, number(summary["mean"]), number(summary["std"]), values
+            values = ", ".join(number(v) for v in summary.get("values", []))
+            yield variant, field, number(summary.get("mean")), number(summary.get("std")), values
 
 
 def settings(result):
-    resolved = result["config"].get("resolved", {})
-    scale = result.get("scale") or {}
-    shown = {**resolved, "dataset": result["config"].get("dataset"), "quick": result["config"].get("quick")}
+    config = _mapping(result.get("config"))
+    shown = {**_mapping(config.get("resolved")), "dataset": config.get("dataset"), "quick": config.get("quick")}
+    scale = _mapping(result.get("scale"))
     shown.update({key: value for key, value in scale.items() if key in ("device", "strategy", "replicas")})
     return ", ".join(f"{key} {value}" for key, value in shown.items())
 
 
 def environment_line(results):
-    env = results[0]["environment"]
-    devices = ", ".join(device["name"] for device in env.get("devices", []))
+    env = next((result["environment"] for result in results if isinstance(result.get("environment"), dict)), {})
+    devices = ", ".join(device.get("name", "?") for device in env.get("devices", []) if isinstance(device, dict))
     fields = ", ".join(f"{key} {env[key]}" for key in ENVIRONMENT_FIELDS if key in env)
     return f"{fields}; devices: {devices}"
 
 
-def render_markdown(results):
+def render_markdown(results, out):
     total = sum(result["seconds"] for result in results)
     lines = [
         "# The guideline tour",
@@ -92,7 +119,7 @@ def render_markdown(results):
             "|---|---|---|---|---|",
             *(f"| {' | '.join(row)} |" for row in seed_rows(result)),
             "",
-            *(f"![{plot}]({name}/{plot})" for plot in result["plots"]),
+            *(f"![{plot}]({name}/{plot})" for plot in plots_of(result, out)),
         ]
     return "\n".join(lines) + "\n"
 
@@ -150,7 +177,7 @@ def render_html(results, out):
             *("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in seed_rows(result)),
             "</table>",
         ]
-        for plot in result["plots"]:
+        for plot in plots_of(result, out):
             encoded = base64.b64encode((Path(out) / name / plot).read_bytes()).decode()
             parts.append(f'<img alt="{e(name)}: {e(plot)}" src="data:image/png;base64,{encoded}">')
         parts.append("</section>")
@@ -162,6 +189,6 @@ def write_report(out):
     """Writes `OUT/report.md` and `OUT/report.html` from the results in `out`; returns both paths."""
     results = read_results(out)
     markdown, page = Path(out) / "report.md", Path(out) / "report.html"
-    write_text_atomic(markdown, render_markdown(results))
+    write_text_atomic(markdown, render_markdown(results, out))
     write_text_atomic(page, render_html(results, out))
     return markdown, page

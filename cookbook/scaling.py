@@ -54,7 +54,6 @@ class ScaleOptions:
         elif self.strategy == "multiworker":
             read_tf_config()  # a malformed TF_CONFIG fails here, in one line, before TensorFlow starts
 
-
     @property
     def is_chief(self):
         """Whether this process writes results: always, except on the workers of a cluster

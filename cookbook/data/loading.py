@@ -5,10 +5,11 @@ import dataclasses
 import functools
 import os
 import socket
+import sys
 from pathlib import Path
 
-import keras
 import numpy as np
+import PIL.Image
 import tensorflow as tf
 import tensorflow_datasets as tfds
 from sklearn.model_selection import train_test_split
@@ -35,6 +36,7 @@ class DatasetFacts:
     num_classes: int
     class_names: tuple
     split_sizes: dict
+    skipped_files: int = 0  # unreadable files left out of a folder dataset
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,23 +241,37 @@ def _require_download_host(name, data_dir):
         executor.shutdown(wait=False)
 
 
+# What image_dataset_from_directory reads, and what Pillow reads besides; other files are not images.
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+SKIPPED_SHOWN = 3  # unreadable files named in the warning
+
+
 def _load_folder(root, image_size):
-    try:
-        everything = keras.utils.image_dataset_from_directory(
-            root,
-            labels="inferred",
-            label_mode="int",
-            image_size=tuple(image_size),
-            batch_size=None,
-            shuffle=False,
-        )
-    except ValueError as error:  # Keras says what it found instead of class subfolders.
-        raise CookbookError(f"Cannot read images from {root}: {error}") from None
-    class_names = tuple(everything.class_names)
+    class_names = tuple(sorted(entry.name for entry in os.scandir(root) if entry.is_dir()))
     if len(class_names) < 2:
         raise CookbookError(f"{root} needs at least two subfolders of images, one per class; found {len(class_names)}.")
-    images = np.stack([image for image, _ in everything.as_numpy_iterator()])
-    labels = np.array([label for _, label in everything.as_numpy_iterator()])
+    images, labels, skipped = [], [], []
+    for label, name in enumerate(class_names):
+        paths = sorted(
+            os.path.join(folder, file)
+            for folder, _, files in os.walk(os.path.join(root, name))
+            for file in files
+            if file.lower().endswith(IMAGE_EXTENSIONS)
+        )
+        for path in paths:
+            image = _read_image(path, image_size)
+            if image is None:
+                skipped.append(path)
+                continue
+            images.append(image)
+            labels.append(label)
+    if skipped:
+        shown = ", ".join(skipped[:SKIPPED_SHOWN]) + (", ..." if len(skipped) > SKIPPED_SHOWN else "")
+        print(f"Warning: skipped {len(skipped)} unreadable image file(s) in {root}: {shown}", file=sys.stderr)
+    empty = [name for label, name in enumerate(class_names) if label not in labels]
+    if empty:
+        raise CookbookError(f"{root}: no readable image in the class folder(s) {', '.join(empty)}.")
+    images, labels = np.stack(images), np.array(labels, dtype=np.int32)
 
     indices = np.arange(len(labels))
     held_out = sum(FOLDER_SPLIT_FRACTIONS.values())
@@ -283,5 +299,22 @@ def _load_folder(root, image_size):
         "input_shape": tuple(images.shape[1:]),
         "num_classes": len(class_names),
         "class_names": class_names,
+        "skipped_files": len(skipped),
     }
     return splits, description
+
+
+def _read_image(path, image_size):
+    """The image at `path` as float32 RGB of `image_size`, in 0-255 as Keras's folder loader
+    gives it; None if neither TensorFlow nor Pillow can decode it."""
+    try:
+        with open(path, "rb") as file:
+            encoded = file.read()
+        image = tf.io.decode_image(encoded, channels=3, dtype=tf.uint8, expand_animations=False)
+    except (OSError, tf.errors.OpError):
+        try:  # formats TensorFlow cannot decode (TIFF, WebP), any mode or bit depth Pillow reads
+            with PIL.Image.open(path) as opened:
+                image = np.asarray(opened.convert("RGB"))
+        except (OSError, ValueError, PIL.Image.DecompressionBombError):
+            return None
+    return tf.image.resize(image, image_size).numpy()
