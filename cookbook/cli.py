@@ -15,8 +15,11 @@ import click
 import cookbook
 from cookbook import registry
 from cookbook.errors import CookbookError
+from cookbook.settings import SEED_LIMIT
 
 DEFAULT_OUT = "results"
+MAX_COUNT = 1_000_000  # epochs or seeds beyond this are a typo, not a plan
+MAX_BATCH_SIZE = 2**31 - 1  # a batch's size is a 32-bit integer in TensorFlow
 
 
 class OneLineErrors:
@@ -52,7 +55,7 @@ class Command(OneLineErrors, click.Command):
 
 def run_options(function):
     """The options shared by `cookbook run` and every `python recipes/NAME.py`."""
-    positive = click.IntRange(min=1)
+    positive = click.IntRange(min=1, max=MAX_COUNT)
     options = [
         click.option(
             "--dataset",
@@ -68,14 +71,18 @@ def run_options(function):
             help="Where tensorflow-datasets keeps prepared datasets [default: ~/tensorflow_datasets].",
         ),
         click.option("--epochs", type=positive, help="Training epochs [default: the recipe's]."),
-        click.option("--batch-size", type=positive, help="Examples per batch [default: the recipe's]."),
+        click.option(
+            "--batch-size",
+            type=click.IntRange(min=1, max=MAX_BATCH_SIZE),
+            help="Examples per batch [default: the recipe's].",
+        ),
         click.option("--seeds", type=positive, help="Seeds per variant, for mean and spread [default: the recipe's]."),
         click.option(
             "--seed",
-            type=click.IntRange(min=0),
+            type=click.IntRange(min=0, max=SEED_LIMIT - 1),
             default=0,
             show_default=True,
-            help="First seed; a run uses SEED, SEED+1, ...",
+            help="First seed; a run uses SEED, SEED+1, ... (all below 2**32).",
         ),
         click.option("--quick", is_flag=True, help="A smoke-sized run: fewer epochs and seeds."),
         click.option(
@@ -160,7 +167,9 @@ def run(names, **options):
         raise CookbookError("'all' runs every recipe: give it alone, or name the recipes to run.")
     chosen = list(registry.available_recipes()) if "all" in names else list(dict.fromkeys(names))
     for name in chosen:
-        registry.recipe_path(name)  # Fails on an unknown name before anything trains.
+        recipe_folder = Path(options["out"]) / registry.recipe_path(name).stem  # unknown names fail here
+        if recipe_folder.exists() and not recipe_folder.is_dir():
+            raise CookbookError(f"{recipe_folder} is a file, where the {recipe_folder.name} results would go.")
     results = run_recipes(chosen, options)
     if results is None:
         return  # a worker of a cluster other than the chief: it writes nothing
@@ -239,19 +248,19 @@ def make_config(options):
 
     options = dict(options)
     scale_options = ScaleOptions(**{field.name: options.pop(field.name) for field in dataclasses.fields(ScaleOptions)})
-    check_dataset(options["dataset"])
+    check_dataset(options["dataset"], options["data_dir"])
     if scale_options.is_chief:  # other workers of a cluster write nothing to --out
-        ensure_writable(options["out"])
+        ensure_writable(options["out"], "results", "--out")
     return RunConfig(**options, scale_options=scale_options)
 
 
-def ensure_writable(folder):
+def ensure_writable(folder, what, option):
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise CookbookError(f"Cannot write results to {folder!r} ({error.strerror}); choose another --out.") from None
+        raise CookbookError(f"Cannot write {what} to {folder!r} ({error.strerror}); choose another {option}.") from None
 
 
 def print_verdicts(results, out):
@@ -279,12 +288,12 @@ def show(name):
 def copy(name, dest, force):
     """Write a recipe as a script to edit and run with `python` (DEST defaults to ./NAME.py)."""
     source = registry.recipe_path(name)
-    target = Path(dest or f"{name}.py")
-    if target.is_dir():
-        target = target / f"{name}.py"
-    if target.exists() and not force:
-        raise CookbookError(f"{target} exists; pass --force to overwrite it.")
+    target = Path(dest or f"{source.stem}.py")
     try:
+        if target.is_dir():
+            target = target / f"{source.stem}.py"
+        if target.exists() and not force:
+            raise CookbookError(f"{target} exists; pass --force to overwrite it.")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
     except OSError as error:

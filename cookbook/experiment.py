@@ -217,6 +217,7 @@ class Experiment:
             "variants": variants,
             "plots": self.plots,
             "config": {**dataclasses.asdict(self.config), "resolved": self.settings},
+            "dataset": dataclasses.asdict(self._source.facts) if self._source is not None else None,
             "environment": environment(),
             "scale": self.scale.describe(),
             "seconds": time.perf_counter() - self._started,

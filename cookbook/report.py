@@ -129,6 +129,7 @@ body { font-family: sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1e
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 .holds { color: #176f2c; } .does-not-hold { color: #a11; } .inconclusive { color: #8a6d00; }
+.failed { color: #a11; } .skipped { color: #666; }
 img { max-width: 100%; display: block; margin: 1em 0; }
 """
 
@@ -189,6 +190,9 @@ def write_report(out):
     """Writes `OUT/report.md` and `OUT/report.html` from the results in `out`; returns both paths."""
     results = read_results(out)
     markdown, page = Path(out) / "report.md", Path(out) / "report.html"
-    write_text_atomic(markdown, render_markdown(results, out))
-    write_text_atomic(page, render_html(results, out))
+    for path, text in ((markdown, render_markdown(results, out)), (page, render_html(results, out))):
+        try:
+            write_text_atomic(path, text)
+        except OSError as error:
+            raise CookbookError(f"Cannot write the report to {str(path)!r} ({error.strerror}).") from None
     return markdown, page

@@ -18,6 +18,7 @@ STRATEGIES = ("none", "mirrored", "multiworker")
 # Splits the CPU into N logical devices, so mirrored training can be tried (and tested)
 # on a machine without accelerators. Read once, before TensorFlow places anything.
 VIRTUAL_CPUS_VARIABLE = "COOKBOOK_VIRTUAL_CPUS"
+MAX_VIRTUAL_CPUS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ScaleOptions:
     worker_index: int | None = None
 
     def __post_init__(self):
+        virtual_cpus()  # checked up front, whatever the strategy
         if self.device not in DEVICES:
             raise CookbookError(f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}.")
         if self.strategy not in STRATEGIES:
@@ -187,8 +189,20 @@ def setup(options):
     return scale
 
 
+def virtual_cpus():
+    """`COOKBOOK_VIRTUAL_CPUS`, checked: how many logical devices to split the CPU into (0: none)."""
+    text = os.environ.get(VIRTUAL_CPUS_VARIABLE, "").strip()
+    if not text:
+        return 0
+    if not text.isdigit() or not 0 <= int(text) <= MAX_VIRTUAL_CPUS:
+        raise CookbookError(
+            f"{VIRTUAL_CPUS_VARIABLE} must be a whole number from 0 to {MAX_VIRTUAL_CPUS}, got {text!r}."
+        )
+    return int(text)
+
+
 def split_cpu(tf):
-    count = int(os.environ.get(VIRTUAL_CPUS_VARIABLE, "0") or 0)
+    count = virtual_cpus()
     if count > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)

@@ -2,12 +2,14 @@
 
 import dataclasses
 
-from cookbook.data import DEFAULT_DATASET
 from cookbook.errors import CookbookError
 from cookbook.scaling import ScaleOptions
 
+DEFAULT_DATASET = "digits"  # embedded, offline
+
 # The settings every recipe has and the command line can override.
 SETTINGS = ("epochs", "batch_size", "seeds")
+SEED_LIMIT = 2**32  # NumPy's seeds are 32-bit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +28,8 @@ class RunConfig:
     scale_options: ScaleOptions = ScaleOptions()  # device, strategy, mixed precision, XLA
 
     def __post_init__(self):
+        if not isinstance(self.seed, int) or not 0 <= self.seed < SEED_LIMIT:
+            raise CookbookError(f"seed must be an integer from 0 to 2**32 - 1, got {self.seed!r}.")
         for name in SETTINGS:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -43,4 +47,9 @@ def resolve_settings(config, defaults, quick=None):
         raise CookbookError(f"The recipe's DEFAULTS lack {', '.join(missing)}.")
     resolved = {**defaults, **((quick or {}) if config.quick else {})}
     resolved.update({name: getattr(config, name) for name in SETTINGS if getattr(config, name)})
+    if config.seed + resolved["seeds"] > SEED_LIMIT:
+        raise CookbookError(
+            f"--seed {config.seed} with {resolved['seeds']} seeds goes past the last seed, 2**32 - 1; "
+            "choose a smaller --seed."
+        )
     return resolved

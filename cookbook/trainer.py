@@ -11,6 +11,7 @@ import time
 import keras
 
 from cookbook.callbacks import EpochSeconds
+from cookbook.checkpoints import ResumableBackup
 from cookbook.tracing import build_training_state
 from cookbook.training_loop import StrategyLoop
 
@@ -88,7 +89,7 @@ class Trainer:
                 epochs=epochs,
                 shuffle=False,  # The training split shuffles itself, by the run's seed.
                 verbose=self.fit_verbosity,
-                callbacks=[*standard, keras.callbacks.BackupAndRestore(str(backup_dir))],
+                callbacks=[*standard, ResumableBackup(backup_dir)],
             )
         history = read_history(history_path)
         losses = history.get("loss", [])

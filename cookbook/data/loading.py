@@ -6,6 +6,7 @@ import functools
 import os
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ from sklearn.model_selection import train_test_split
 
 from cookbook.data.digits import Digits
 from cookbook.errors import CookbookError
+from cookbook.settings import DEFAULT_DATASET
 
-DEFAULT_DATASET = "digits"
 # Where TFDS fetches prepared data and many source files from. Probed before a download so an
 # offline machine fails in seconds; tfds itself retries for minutes before giving up.
 DOWNLOAD_PROBE = ("storage.googleapis.com", 443)
@@ -87,8 +88,12 @@ class DataSource:
             split: _pipeline(ds, size, batch_size, seed if split == "train" else None)
             for split, (ds, size) in self.splits.items()
         }
+        return Dataset(**pipelines, facts=self.facts)
+
+    @property
+    def facts(self):
         sizes = {split: size for split, (_, size) in self.splits.items()}
-        return Dataset(**pipelines, facts=DatasetFacts(**self.description, split_sizes=sizes))
+        return DatasetFacts(**self.description, split_sizes=sizes)
 
 
 def open_dataset(name=DEFAULT_DATASET, *, data_dir=None, image_size=None):
@@ -140,9 +145,13 @@ def _tfds_names():
     return frozenset(tfds.list_builders())
 
 
-def check_dataset(name):
-    """Raises `CookbookError` unless `name` is a folder or a known TFDS dataset name."""
-    if os.path.isdir(name) or name in _tfds_names():
+def check_dataset(name, data_dir=None):
+    """Raises `CookbookError` unless `name` is a folder, or a known TFDS dataset name that is
+    prepared in `data_dir` or can be prepared there (the folder must then be writable)."""
+    if os.path.isdir(name):
+        return
+    if name in _tfds_names():
+        _check_data_dir(name, data_dir)
         return
     if os.sep in name or os.path.exists(name):
         raise CookbookError(f"Dataset folder {name!r} does not exist or is not a folder.")
@@ -151,6 +160,21 @@ def check_dataset(name):
         "one subfolder per class, or a tensorflow-datasets image-classification name "
         "such as mnist, fashion_mnist or cifar10."
     )
+
+
+def _check_data_dir(name, data_dir):
+    root = Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
+    if any(root.glob(f"{name}/*/dataset_info.json")):  # prepared: reading is enough
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as error:
+        raise CookbookError(
+            f"{name!r} is not prepared in {str(root)!r}, and it cannot be prepared there ({error.strerror}); "
+            "choose another --data-dir."
+        ) from None
 
 
 def prepared_tfds_datasets(data_dir=None):

@@ -1,0 +1,76 @@
+"""Backups an interrupted `fit` resumes from, whatever instant it was interrupted at.
+
+Keras's `BackupAndRestore` rewrites its files in place: a kill (or a full disk) while it
+writes leaves a truncated file, and every later run fails on it. Here each epoch's state
+is a new generation, `epoch-N.weights.h5`, written to a temporary file, flushed to disk
+and renamed, so a generation is either complete or absent; the previous generation is
+kept until the next one is complete. A generation that still cannot be read (a damaged
+disk, a file cut short by hand) is reported in one line and the one before it is used,
+or training starts over.
+"""
+
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import keras
+
+GENERATION = re.compile(r"epoch-(\d+)\.weights\.h5")
+KEPT_GENERATIONS = 2
+
+
+class ResumableBackup(keras.callbacks.Callback):
+    """Saves the model (and its optimizer) after every epoch into `folder` and, when `fit`
+    starts, restores the newest readable generation and continues after its epoch."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder = Path(folder)
+
+    def generations(self):
+        """`[(epoch, path)]`, newest first."""
+        if not self.folder.is_dir():
+            return []
+        found = [(int(m.group(1)), path) for path in self.folder.iterdir() if (m := GENERATION.fullmatch(path.name))]
+        return sorted(found, reverse=True)
+
+    def on_train_begin(self, logs=None):
+        # Set either way: the model may be reused for another run (a traced twin), and Keras
+        # keeps `_initial_epoch` on the model from one `fit` to the next.
+        self.model._initial_epoch = 0
+        for unfinished in self.folder.glob(".saving-*"):  # left by a run killed while saving
+            unfinished.unlink(missing_ok=True)
+        if self.generations() and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        for epoch, path in self.generations():
+            try:
+                self.model.load_weights(path)
+            except Exception as error:  # h5py and Keras raise many kinds for a damaged file
+                print(
+                    f"Warning: cannot resume from {path} ({type(error).__name__}); trying an older backup.",
+                    file=sys.stderr,
+                )
+                continue
+            self.model._initial_epoch = epoch
+            return
+        if self.generations():
+            print(
+                f"Warning: no backup in {self.folder} could be read; this run trains from the start.", file=sys.stderr
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".saving-", suffix=".weights.h5")
+        os.close(descriptor)
+        try:
+            self.model.save_weights(temporary, overwrite=True)
+            with open(temporary, "rb+") as file:
+                os.fsync(file.fileno())
+            os.replace(temporary, self.folder / f"epoch-{epoch + 1}.weights.h5")
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        for _, old in self.generations()[KEPT_GENERATIONS:]:
+            old.unlink(missing_ok=True)

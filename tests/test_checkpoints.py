@@ -1,0 +1,146 @@
+"""Resuming an interrupted fit: from the epoch it had reached, with the history an
+uninterrupted run has, whatever instant it was interrupted at."""
+
+import signal
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from cookbook import scaling
+from cookbook.trainer import Trainer
+from tests.processes import environment
+from tests.processes import start
+from tests.test_trainer import tiny_data
+from tests.test_trainer import tiny_model
+
+EPOCHS = 6
+
+
+class InterruptAt(keras.callbacks.Callback):
+    """Stops the run as epoch `epoch` begins: every earlier epoch is finished and saved."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def fit(tmp_path, name, callbacks=(), model=None):
+    keras.utils.set_random_seed(0)
+    model = model or tiny_model()
+    trainer = Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=tmp_path / name / "history", verbose=0)
+    outcome = trainer.fit(
+        model,
+        tiny_data(),
+        history_name="run",
+        backup_dir=tmp_path / name / "backup",
+        epochs=EPOCHS,
+        callbacks=callbacks,
+    )
+    return model, outcome
+
+
+def without_times(history):
+    return {key: values for key, values in history.items() if "seconds" not in key}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    model, outcome = fit(tmp_path_factory.mktemp("whole"), "whole")
+    return model.get_weights(), without_times(outcome["history"])
+
+
+def interrupted(tmp_path, at):
+    with pytest.raises(KeyboardInterrupt):
+        fit(tmp_path, "run", callbacks=[InterruptAt(at)])
+    return tmp_path / "run" / "backup"
+
+
+def test_a_resumed_fit_continues_where_it_stopped_with_the_same_history(tmp_path, uninterrupted):
+    backup = interrupted(tmp_path, at=3)
+    assert sorted(path.name for path in backup.iterdir()) == ["epoch-2.weights.h5", "epoch-3.weights.h5"]
+    model, outcome = fit(tmp_path, "run", callbacks=[started := EpochsSeen()])
+    assert started.epochs == [3, 4, 5]  # restarted at epoch 4 of 6 (0-based 3)
+    assert int(model.optimizer.iterations.numpy()) == EPOCHS * 4
+    weights, history = uninterrupted
+    assert without_times(outcome["history"]) == history
+    for resumed, whole in zip(model.get_weights(), weights):
+        np.testing.assert_array_equal(resumed, whole)
+
+
+class EpochsSeen(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "remove", "empty"])
+def test_a_damaged_newest_backup_falls_back_to_the_one_before(tmp_path, uninterrupted, damage, capsys):
+    backup = interrupted(tmp_path, at=3)
+    newest = backup / "epoch-3.weights.h5"
+    if damage == "truncate":
+        newest.write_bytes(newest.read_bytes()[:500])
+    elif damage == "remove":
+        newest.unlink()
+    else:
+        newest.write_bytes(b"")
+    model, outcome = fit(tmp_path, "run", callbacks=[started := EpochsSeen()])
+    assert started.epochs == [2, 3, 4, 5]
+    assert without_times(outcome["history"]) == uninterrupted[1]
+    if damage != "remove":
+        assert "cannot resume from" in capsys.readouterr().err
+
+
+def test_no_readable_backup_means_training_from_the_start(tmp_path, uninterrupted, capsys):
+    backup = interrupted(tmp_path, at=3)
+    for path in backup.glob("*.h5"):
+        path.write_bytes(b"not a checkpoint")
+    model, outcome = fit(tmp_path, "run", callbacks=[started := EpochsSeen()])
+    assert started.epochs == list(range(EPOCHS))
+    assert "trains from the start" in capsys.readouterr().err
+    for resumed, whole in zip(model.get_weights(), uninterrupted[0]):
+        np.testing.assert_array_equal(resumed, whole)
+
+
+def test_a_model_reused_after_a_resumed_fit_starts_its_next_fit_at_epoch_one(tmp_path):
+    interrupted(tmp_path, at=3)
+    model, _ = fit(tmp_path, "run")  # resumes, leaving Keras's _initial_epoch on the model
+    started = EpochsSeen()
+    fit(tmp_path, "other", callbacks=[started], model=model)
+    assert started.epochs == list(range(EPOCHS))
+
+
+KILLED_CHILD = """
+import sys, time, keras
+from tests.test_checkpoints import fit
+from tests.test_trainer import tiny_model
+
+class Slow(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        time.sleep(0.2)  # 0.8 s an epoch: time to be killed in the middle of one
+
+fit(__import__("pathlib").Path(sys.argv[1]), "run", callbacks=[Slow()])
+"""
+
+
+@pytest.mark.parametrize("after_seconds", [0.3, 2.1])
+def test_a_run_killed_at_any_instant_resumes(tmp_path, uninterrupted, after_seconds):
+    child = start(["-c", KILLED_CHILD, tmp_path], environment())
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "run" / "backup").glob("epoch-*.h5")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(after_seconds)  # inside a later epoch, or its save
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL, child.stdout.read()[-2000:]
+    model, outcome = fit(tmp_path, "run")
+    assert outcome["epochs_trained"] == EPOCHS
+    assert without_times(outcome["history"]) == uninterrupted[1]
