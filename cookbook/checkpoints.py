@@ -9,16 +9,20 @@ disk, a file cut short by hand) is reported in one line and the one before it is
 or training starts over.
 """
 
+import errno
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import keras
+import numpy as np
 
 GENERATION = re.compile(r"epoch-(\d+)\.weights\.h5")
 KEPT_GENERATIONS = 2
+MARGIN_BYTES = 1 << 20  # the file's own structure, beyond the variables' bytes
 
 
 class ResumableBackup(keras.callbacks.Callback):
@@ -62,6 +66,11 @@ class ResumableBackup(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.folder.mkdir(parents=True, exist_ok=True)
+        # h5py can crash the process outright when the disk fills while it writes: look first
+        # (weights and up to two optimizer slots each, and the old generation beside them).
+        needed = sum(np.prod(v.shape) * np.dtype(v.dtype).itemsize for v in self.model.variables) * 4 + MARGIN_BYTES
+        if shutil.disk_usage(self.folder).free < needed:
+            raise OSError(errno.ENOSPC, "No space left on device to save the training state", str(self.folder))
         descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".saving-", suffix=".weights.h5")
         os.close(descriptor)
         try:

@@ -42,6 +42,10 @@ class OneLineErrors:
                 err=True,
             )
             sys.exit(130)
+        except OSError as error:  # the machine's fault (a full disk, a vanished folder), not the input's
+            where = f" ({error.filename})" if error.filename else ""
+            click.echo(f"Error: {error.strerror or error}{where}.", err=True)
+            sys.exit(1)
         sys.exit(0)
 
 
@@ -173,7 +177,12 @@ def run(names, **options):
     results = run_recipes(chosen, options)
     if results is None:
         return  # a worker of a cluster other than the chief: it writes nothing
-    write_report_of(options["out"])
+    try:
+        write_report_of(options["out"])
+    except CookbookError as error:
+        if not any(result["verdict"] == "failed" for result in results):
+            raise
+        click.echo(f"Error: {error}", err=True)  # the failures below say more, and set the exit status
     fail_if_any_failed(results, options["out"])
 
 

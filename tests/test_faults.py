@@ -1,0 +1,241 @@
+"""Faults and bad input a user can cause: every one ends in exit 0, 1 or 2 with one line, no
+traceback, and nothing already finished lost."""
+
+import errno
+import json
+import os
+import shutil
+import signal
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from cookbook import locking
+from cookbook.cli import main
+from cookbook.results import write_json_atomic
+from tests.processes import environment
+from tests.processes import start
+from tests.recipe_files import SCORES
+from tests.recipe_files import write_recipe
+
+TINY = ["--quick", "--epochs", "1"]
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(main, [str(arg) for arg in args], env=env)
+
+
+def assert_clean(result, code, message):
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and message in errors[0], result.output
+
+
+# Arguments and environment, checked before anything trains
+
+
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["--seed", str(2**32)], {}, "--seed"),
+        (["--seed", str(2**32 - 1), "--seeds", "2"], {}, "past the last seed"),
+        (["--batch-size", str(2**40)], {}, "--batch-size"),
+        (["--epochs", str(10**9)], {}, "--epochs"),
+        ([], {"COOKBOOK_VIRTUAL_CPUS": "two"}, "COOKBOOK_VIRTUAL_CPUS must be a whole number"),
+        ([], {"COOKBOOK_VIRTUAL_CPUS": "-1"}, "COOKBOOK_VIRTUAL_CPUS"),
+        (["--strategy", "multiworker"], {"TF_CONFIG": "{not json"}, "TF_CONFIG is not a usable"),
+        (["--strategy", "multiworker"], {"TF_CONFIG": '{"cluster": {"worker": ["a:1"]}, "task": {}}'}, "TF_CONFIG"),
+        (["--strategy", "multiworker"], {"TF_CONFIG": "[1, 2]"}, "TF_CONFIG"),
+    ],
+)
+def test_bad_settings_and_environment_are_refused_up_front(tmp_path, args, env, message):
+    result = invoke("run", "relu", *TINY, *args, "--out", tmp_path, env=env)
+    assert_clean(result, 2, message)
+    assert not (tmp_path / "relu").exists()  # nothing trained
+
+
+def test_a_file_where_the_recipe_folder_goes_is_refused(tmp_path):
+    (tmp_path / "relu").write_text("not a folder")
+    assert_clean(invoke("run", "relu", *TINY, "--out", tmp_path), 2, "is a file")
+
+
+def test_an_unusable_data_dir_is_refused(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert_clean(invoke("run", "relu", *TINY, "--data-dir", blocker / "sub", "--out", tmp_path), 2, "--data-dir")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_data_dir_without_the_data_is_refused(tmp_path):
+    readonly = tmp_path / "readonly"
+    readonly.mkdir(mode=0o500)
+    assert_clean(invoke("run", "relu", *TINY, "--data-dir", readonly, "--out", tmp_path), 2, "cannot be prepared")
+
+
+def test_copy_to_an_impossible_name_is_one_line(tmp_path):
+    assert_clean(invoke("copy", "relu", tmp_path / ("x" * 300 + ".py")), 2, "Cannot write")
+
+
+# The results folder
+
+
+def finished_run(out, name="scores"):
+    module = write_recipe(out.parent / f"{out.name}-{name}-recipes", name, SCORES)
+    from cookbook.experiment import run_recipe
+    from cookbook.settings import RunConfig
+
+    return run_recipe(module, RunConfig(out=str(out), verbose=0, seeds=2))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty object", "a folder", "a list", "missing plot"])
+def test_one_unreadable_result_does_not_cost_the_others_their_report(tmp_path, damage):
+    out = tmp_path / "out"
+    finished_run(out, "good")
+    finished_run(out, "bad")
+    bad = out / "bad" / "result.json"
+    if damage == "truncated":
+        bad.write_text(bad.read_text()[:100])
+    elif damage == "empty object":
+        bad.write_text("{}")
+    elif damage == "a folder":
+        bad.unlink()
+        bad.mkdir()
+    elif damage == "a list":
+        bad.write_text("[1, 2]")
+    else:
+        result = json.loads(bad.read_text())
+        write_json_atomic(bad, {**result, "plots": ["gone.png", 7]})
+    result = invoke("report", out)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    report = (out / "report.md").read_text()
+    assert "## good" in report
+    if damage != "missing plot":
+        assert f"Warning: skipping {bad}" in result.output and "## bad" not in report
+    else:
+        assert "## bad" in report and "gone.png" not in report
+
+
+def test_a_folder_where_the_report_goes_is_one_line(tmp_path):
+    finished_run(tmp_path / "out")
+    (tmp_path / "out" / "report.md").mkdir()
+    assert_clean(invoke("report", tmp_path / "out"), 2, "Cannot write the report")
+
+
+# One writer per recipe folder
+
+
+def test_a_second_run_into_the_same_folder_is_refused_while_the_first_holds_it(tmp_path):
+    with locking.exclusive(tmp_path / "relu"):
+        result = invoke("run", "relu", *TINY, "--out", tmp_path)
+    assert_clean(result, 2, "is being written by process")
+
+
+HOLD_THE_LOCK = """
+import pathlib, sys, time
+from cookbook.locking import exclusive
+with exclusive(pathlib.Path(sys.argv[1])):
+    print("holding", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
+    holder = start(["-c", HOLD_THE_LOCK, tmp_path / "scores"], environment())
+    assert holder.stdout.readline().strip() == "holding"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    result = finished_run(tmp_path)
+    assert result["verdict"] in ("holds", "does not hold", "inconclusive")
+
+
+# A recipe that fails, and a disk that fills
+
+
+FAILING = SCORES.replace("def train(run):\n", "def train(run):\n    raise RuntimeError('boom in train')\n")
+
+
+def test_a_failing_recipe_does_not_end_the_tour(tmp_path):
+    write_recipe(tmp_path / "recipes", "fails", FAILING)
+    write_recipe(tmp_path / "recipes", "works", SCORES)
+    result = invoke(
+        "run", tmp_path / "recipes" / "fails.py", tmp_path / "recipes" / "works.py", "--out", tmp_path / "out"
+    )
+    assert_clean(result, 1, "1 of 2 recipes failed")
+    assert "RuntimeError: boom in train" in result.output
+    assert "boom in train" in (tmp_path / "out" / "fails" / "error.log").read_text()
+    assert json.loads((tmp_path / "out" / "fails" / "result.json").read_text())["verdict"] == "failed"
+    assert json.loads((tmp_path / "out" / "works" / "result.json").read_text())["verdict"] != "failed"
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "**failed**" in report and "## works" in report
+
+
+def test_a_full_disk_while_training_ends_in_one_line_and_keeps_the_finished_seeds(tmp_path, data_dir, monkeypatch):
+    real = shutil.disk_usage
+    saved = []
+
+    def filling(path):  # room for the first seed's two epochs, then none
+        usage = real(path)
+        saved.append(path)
+        return usage if len(saved) <= 2 else usage._replace(free=0)
+
+    monkeypatch.setattr(shutil, "disk_usage", filling)
+    result = invoke("run", "dropout", "--quick", "--seeds", "1", "--data-dir", data_dir, "--out", tmp_path)
+    assert_clean(result, 1, "dropout")
+    assert "No space left on device" in result.output
+    finished = list((tmp_path / "dropout" / ".progress").glob("*/runs/*.json"))
+    assert [path.name for path in finished] == ["rate_0-seed0.json"]
+
+
+def test_an_interrupted_atomic_write_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "result.json"
+    write_json_atomic(path, {"old": 1})
+
+    def no_space(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(OSError):
+        write_json_atomic(path, {"new": 2})
+    assert json.loads(path.read_text()) == {"old": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]  # no temporary left behind
+
+
+# Image folders
+
+
+def write_images(folder, per_class=8, classes=("a", "b")):
+    rng = np.random.default_rng(0)
+    for name in classes:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for index in range(per_class):
+            pixels = rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / name / f"{index}.png")
+
+
+def test_unreadable_images_are_skipped_with_one_warning_and_counted(tmp_path):
+    images = tmp_path / "images"
+    write_images(images)
+    (images / "a" / "text.png").write_text("not an image")
+    (images / "a" / "empty.jpg").write_bytes(b"")
+    (images / "b" / "cut.png").write_bytes((images / "b" / "0.png").read_bytes()[:60])
+    Image.fromarray(np.full((12, 12), 40000, dtype=np.uint16)).save(images / "b" / "deep.png")  # 16-bit
+    Image.fromarray(np.zeros((12, 12, 4), dtype=np.uint8)).save(images / "b" / "alpha.tiff")  # RGBA TIFF
+    (images / "b" / "notes.txt").write_text("not an image, not counted")
+    result = invoke("run", "convolution", *TINY, "--dataset", images, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Warning: skipped 3 unreadable image file(s)") == 1
+    written = json.loads((tmp_path / "out" / "convolution" / "result.json").read_text())
+    assert written["dataset"]["skipped_files"] == 3
+    assert sum(written["dataset"]["split_sizes"].values()) == 18
+
+
+def test_a_class_with_nothing_readable_is_an_error(tmp_path):
+    images = tmp_path / "images"
+    write_images(images)
+    (images / "c").mkdir()
+    (images / "c" / "broken.png").write_text("no")
+    assert_clean(invoke("run", "relu", *TINY, "--dataset", images, "--out", tmp_path), 2, "no readable image")
