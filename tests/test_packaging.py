@@ -1,6 +1,7 @@
 """What `pip install .` puts in site-packages: the recipes inside the package, nothing generic."""
 
-import configparser
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,7 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def wheel_names(tmp_path_factory):
+def wheel(tmp_path_factory):
+    """The wheel `pip install .` would install, built from a copy so the checkout stays clean."""
+    source = tmp_path_factory.mktemp("source") / "tree"
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__", "results")
+    )
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
@@ -25,15 +31,29 @@ def wheel_names(tmp_path_factory):
             "--quiet",
             "--wheel-dir",
             str(out),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         timeout=300,
         cwd=out,
     )
-    (wheel,) = out.glob("keras_guideline_cookbook-*.whl")
+    (built,) = out.glob("keras_guideline_cookbook-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel):
     with zipfile.ZipFile(wheel) as archive:
         return archive.namelist()
+
+
+@pytest.fixture(scope="module")
+def metadata(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        (path,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        text = archive.read(path).decode()
+        (entry_points,) = [name for name in archive.namelist() if name.endswith(".dist-info/entry_points.txt")]
+        return text, archive.read(entry_points).decode()
 
 
 def test_recipes_install_as_cookbook_recipes(wheel_names):
@@ -51,20 +71,26 @@ def test_every_subpackage_is_listed(wheel_names):
         assert init.relative_to(ROOT).as_posix() in wheel_names
 
 
-def test_console_script_and_dependencies(wheel_names):
-    config = configparser.ConfigParser()
-    config.read(ROOT / "setup.cfg")
-    assert "cookbook = cookbook.cli:main" in config["options.entry_points"]["console_scripts"]
-    requires = config["options"]["install_requires"]
-    for package in (
+def test_console_script_and_dependencies(metadata):
+    text, entry_points = metadata
+    assert "cookbook = cookbook.cli:main" in entry_points
+    requires = {}
+    for line in text.splitlines():
+        if line.startswith("Requires-Dist: "):
+            requirement = line.removeprefix("Requires-Dist: ")
+            name = re.match(r"[A-Za-z0-9_.\-]+", requirement).group(0).lower().replace("_", "-")
+            extra = re.search(r"extra == ['\"](\w+)['\"]", requirement)
+            requires.setdefault(extra.group(1) if extra else None, set()).add(name)
+    assert {
         "tensorflow",
         "keras",
         "tensorflow-datasets",
-        "importlib_resources",
+        "importlib-resources",
         "click",
         "scikit-learn",
         "matplotlib",
-    ):
-        assert package in requires
-    extras = config["options.extras_require"]
-    assert "pytest" in extras["test"] and "tensorflow[and-cuda]" in extras["gpu"]
+        "pillow",
+        "numpy",
+    } <= requires[None]
+    assert {"pytest", "ruff"} <= requires["test"]
+    assert "tensorflow" in requires["gpu"]

@@ -1,4 +1,6 @@
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -12,11 +14,45 @@ def test_write_json_atomic_turns_nan_into_null(tmp_path):
     assert json.loads(path.read_text()) == {"a": None, "b": 1.5, "c": [0, 1]}
 
 
-def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+class FillsUp:
+    """A file whose disk fills halfway through the text."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def write(self, text):
+        self.file.write(text[: len(text) // 2])
+        self.file.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.file.close()
+
+
+@pytest.mark.parametrize("fault", ["write", "fsync", "replace"])
+def test_a_write_interrupted_at_any_step_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch, fault):
     path = tmp_path / "result.json"
     results.write_json_atomic(path, {"old": 1})
-    with pytest.raises(TypeError):
-        results.write_json_atomic(path, {"new": object()})
+    reached = []
+
+    def no_space(*args):
+        reached.append(fault)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if fault == "write":
+        real_fdopen = os.fdopen
+        monkeypatch.setattr(results.os, "fdopen", lambda *args: reached.append(fault) or FillsUp(real_fdopen(*args)))
+    else:
+        monkeypatch.setattr(results.os, fault, no_space)
+    with pytest.raises(OSError):
+        results.write_json_atomic(path, {"new": 2})
+    assert reached, "the fault was never reached"
     assert json.loads(path.read_text()) == {"old": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
 
