@@ -1,6 +1,18 @@
 import os
+import tempfile
 
+# Before TensorFlow, Keras, TFDS or matplotlib are imported: quiet logs, and no test writes
+# into the home folder (Keras's config, TFDS's default data folder, matplotlib's cache).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_scratch = tempfile.mkdtemp(prefix="cookbook-tests-")
+for _variable, _folder in (("KERAS_HOME", "keras"), ("TFDS_DATA_DIR", "tensorflow_datasets"), ("MPLCONFIGDIR", "mpl")):
+    os.environ.setdefault(_variable, os.path.join(_scratch, _folder))
+# A shell's cluster or device settings must not leak into the tests.
+for _variable in ("TF_CONFIG", "COOKBOOK_VIRTUAL_CPUS"):
+    os.environ.pop(_variable, None)
+
+import ipaddress  # noqa: E402
+import socket  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -15,3 +27,44 @@ def data_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tensorflow_datasets")
     tfds.builder("digits", data_dir=str(folder)).download_and_prepare()
     return str(folder)
+
+
+def _is_local(host):
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Fails a test that reaches past this machine: only loopback addresses may be used."""
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+            raise AssertionError(f"a test tried to reach {address[0]}: tests never use the network")
+        return real_connect(sock, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_local(host if isinstance(host, str) or host is None else host.decode()):
+            raise AssertionError(f"a test tried to look up {host}: tests never use the network")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state():
+    """What one test sets for the process is undone before the next: the precision policy,
+    and the scale set up for the run (TensorFlow's devices themselves stay as they are)."""
+    yield
+    import keras
+
+    from cookbook import scaling
+
+    keras.mixed_precision.set_global_policy("float32")
+    scaling._configured.clear()

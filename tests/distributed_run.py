@@ -74,7 +74,10 @@ def main():
     parser.add_argument("--weights", required=True)
     args = parser.parse_args()
     WEIGHTS_PATH = args.weights
-    options = scaling.ScaleOptions(strategy=args.strategy, workers=args.workers, worker_index=args.worker_index)
+    # On the CPU wherever it runs, so replicas and results are the same on a machine with GPUs.
+    options = scaling.ScaleOptions(
+        device="cpu", strategy=args.strategy, workers=args.workers, worker_index=args.worker_index
+    )
     run_recipe(sys.modules[__name__], RunConfig(out=args.out, verbose=0, scale_options=options))
 
 

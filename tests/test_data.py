@@ -101,8 +101,10 @@ def test_variable_size_tfds_images_are_resized(tmp_path, monkeypatch):
 
 
 def test_unprepared_dataset_fails_fast_when_offline(tmp_path, monkeypatch):
-    # A reserved, never-resolving name: the test cannot reach a real host by accident.
-    monkeypatch.setattr(loading, "DOWNLOAD_PROBE", ("tfds-data.invalid", 443))
+    def unreachable(address, timeout=None):  # what an offline machine answers, without asking the network
+        raise OSError(101, "Network is unreachable")
+
+    monkeypatch.setattr(loading.socket, "create_connection", unreachable)
     started = time.perf_counter()
     with pytest.raises(CookbookError, match="--data-dir") as error:
         load_dataset("mnist", data_dir=str(tmp_path))
