@@ -192,7 +192,7 @@ class Experiment:
             print(f"[{self.recipe.name}] {where}, seed {run.seed}: finished earlier, reusing it")
             return finished
         print(f"[{self.recipe.name}] run {position}: {where}, seed {run.seed}")
-        seed_everything(run.seed)
+        seed_everything(run.seed, deterministic_ops=self.scale.deterministic_ops)
         started = time.perf_counter()
         measured = self.recipe.module.train(run)
         record = {"seed": run.seed, **run.outcome, **measured}

@@ -130,6 +130,12 @@ class Scale:
         )
 
     @property
+    def deterministic_ops(self):
+        """TensorFlow's deterministic ops, on but under --jit: Keras does not compile with XLA
+        while they are on, so --jit trades them for the compiled step."""
+        return self.options.jit is not True
+
+    @property
     def replicas(self):
         return self.strategy.num_replicas_in_sync
 
@@ -145,6 +151,7 @@ class Scale:
             "replicas": self.replicas if self.strategy is not None else 1,
             "mixed_precision": self.policy,
             "jit": "auto" if self.options.jit is None else self.options.jit,
+            "deterministic_ops": self.deterministic_ops,
         }
 
 
