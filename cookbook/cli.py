@@ -128,6 +128,11 @@ def run_options(function):
             help="Compute in float16 on GPUs, bfloat16 on CPUs; weights stay float32.",
         ),
         click.option(
+            "--verbose",
+            is_flag=True,
+            help="Show Keras's line per epoch and TensorFlow's start-up logs (also COOKBOOK_VERBOSE=1).",
+        ),
+        click.option(
             "--jit/--no-jit",
             default=None,
             help="Compile steps with XLA [default: Keras's choice, on for GPUs]; not with --strategy.",
@@ -215,31 +220,39 @@ def run_recipes(names_or_modules, options):
     reason; asked for alone, it is an error. A recipe that fails is recorded as failed,
     its traceback in `OUT/RECIPE/error.log`, and the tour goes on.
     """
+    from cookbook import console
+
+    options = dict(options)
+    options["verbose"] = console.is_verbose(options.get("verbose"))
+    console.import_tensorflow(options["verbose"])
+
     from cookbook.experiment import UnsupportedStrategy
+    from cookbook.experiment import planned_runs
     from cookbook.experiment import record_failure
     from cookbook.experiment import run_recipe
 
     config = make_config(options)
+    modules = [registry.load_recipe(item) if isinstance(item, str) else item for item in names_or_modules]
     results = []
-    for index, item in enumerate(names_or_modules, start=1):
-        module = registry.load_recipe(item) if isinstance(item, str) else item
-        name = registry.recipe_name(module)
-        click.echo(f"== Recipe {index} of {len(names_or_modules)}: {name} ==")
-        try:
-            results.append(run_recipe(module, config))
-        except UnsupportedStrategy as refusal:
-            if len(names_or_modules) == 1:
-                raise
-            click.echo(f"Skipped: {refusal}")
-            results.append({"recipe": name, "verdict": "skipped", "seconds": 0.0, "evidence": str(refusal)})
-        except (KeyboardInterrupt, click.Abort):
-            raise click.Abort() from None
-        except Exception as error:
-            if isinstance(error, CookbookError) and len(names_or_modules) == 1:
-                raise  # bad input for the one recipe asked for: the usual one-line error
-            failure = record_failure(module, config, error)
-            click.echo(f"Failed: {failure['evidence']}", err=True)
-            results.append(failure)
+    with console.progress_for(sum(planned_runs(module, config) for module in modules)) as progress:
+        for index, module in enumerate(modules, start=1):
+            name = registry.recipe_name(module)
+            progress.start_recipe(name, index, len(modules))
+            try:
+                results.append(run_recipe(module, config, progress))
+            except UnsupportedStrategy as refusal:
+                if len(modules) == 1:
+                    raise
+                click.echo(f"Skipped: {refusal}")
+                results.append({"recipe": name, "verdict": "skipped", "seconds": 0.0, "evidence": str(refusal)})
+            except (KeyboardInterrupt, click.Abort):
+                raise click.Abort() from None
+            except Exception as error:
+                if isinstance(error, CookbookError) and len(modules) == 1:
+                    raise  # bad input for the one recipe asked for: the usual one-line error
+                failure = record_failure(module, config, error)
+                click.echo(f"Failed: {failure['evidence']}", err=True)
+                results.append(failure)
     if not config.scale_options.is_chief:
         click.echo("This worker's training is done; the chief (worker 0) writes the results and the report.")
         return None
@@ -318,6 +331,10 @@ def copy(name, dest, force):
 )
 def info(data_dir):
     """Versions, devices, and the datasets that work offline here."""
+    from cookbook import console
+
+    console.import_tensorflow(console.is_verbose())
+
     from cookbook import scaling
     from cookbook.data.loading import prepared_tfds_datasets
     from cookbook.results import environment

@@ -25,6 +25,8 @@ from pathlib import Path
 from cookbook import scaling
 from cookbook.analysis import Results
 from cookbook.analysis import summarize_records
+from cookbook.console import Lines
+from cookbook.console import epoch_callback
 from cookbook.data.loading import open_dataset
 from cookbook.errors import CookbookError
 from cookbook.locking import exclusive
@@ -127,18 +129,34 @@ def _named(declared):
     return dict(declared) if isinstance(declared, dict) else {name: name for name in declared}
 
 
-def run_recipe(module, config):
-    """Runs a recipe module under `config` (a `cookbook.settings.RunConfig`) and returns its result."""
+def run_recipe(module, config, progress=None):
+    """Runs a recipe module under `config` (a `cookbook.settings.RunConfig`) and returns its result.
+
+    `progress` (a `cookbook.console` display) hears of each run and epoch; by default a
+    line per finished run.
+    """
     recipe = Recipe.from_module(module)
     recipe.refuse_unsupported(config.scale_options)
-    return Experiment(recipe, config, scaling.setup(config.scale_options)).run()
+    progress = progress or Lines(planned_runs(module, config))
+    return Experiment(recipe, config, scaling.setup(config.scale_options), progress).run()
+
+
+def planned_runs(module, config):
+    """How many trainings the recipe will make under `config` (0 if it cannot say)."""
+    try:
+        recipe = Recipe.from_module(module)
+        settings = recipe.settings(config)
+        return len(recipe.variants(settings)) * len(recipe.conditions(settings)) * settings["seeds"]
+    except Exception:  # the run itself will report what is wrong
+        return 0
 
 
 class Experiment:
     """One run of one recipe: resolved settings, every variant x condition x seed, the result file."""
 
-    def __init__(self, recipe, config, scale):
+    def __init__(self, recipe, config, scale, progress):
         self.recipe = recipe
+        self.progress = progress
         self.config = config
         self.scale = scale
         self.settings = recipe.settings(config)
@@ -157,6 +175,11 @@ class Experiment:
         if self._source is None:  # checked and decoded once per experiment
             self._source = open_dataset(self.config.dataset, data_dir=self.config.data_dir)
         return self._source.batched(self.settings["batch_size"] if batch_size is RUN_BATCH_SIZE else batch_size, seed)
+
+    def tensorboard_dir(self, run):
+        """`OUT/RECIPE/tensorboard/VARIANT[/CONDITION]/seed-N`: one TensorBoard run per training."""
+        parts = [run.variant] + ([str(run.condition)] if run.condition is not None else [])
+        return self.out_dir.joinpath("tensorboard", *parts, f"seed-{run.seed}")
 
     def plot_path(self, name):
         """Where to save a plot; it is listed in the result."""
@@ -179,19 +202,18 @@ class Experiment:
         runs = {condition: {variant: [] for variant in variants} for condition in conditions}
         with exclusive(self.out_dir):
             with self.scale.scope():
-                for index, (condition, variant, seed) in enumerate(plan, start=1):
+                for condition, variant, seed in plan:
                     run = Run(self, variant, variants[variant], condition, conditions[condition], seed)
-                    runs[condition][variant].append(self._record(run, f"{index}/{len(plan)}"))
+                    runs[condition][variant].append(self._record(run))
             results = Results(runs, settings=self.settings, seeds=self.seeds, plot_path=self.plot_path)
             return self.write(self.recipe.module.conclude(results), runs)
 
-    def _record(self, run, position):
-        where = f"{run.variant}" + (f", {run.condition}" if run.condition is not None else "")
+    def _record(self, run):
         finished = self.store.finished(run.name)
         if finished is not None:
-            print(f"[{self.recipe.name}] {where}, seed {run.seed}: finished earlier, reusing it")
+            self.progress.finish_run(run.description, reused=True)
             return finished
-        print(f"[{self.recipe.name}] run {position}: {where}, seed {run.seed}")
+        self.progress.start_run(run.description, self.settings["epochs"])
         seed_everything(run.seed, deterministic_ops=self.scale.deterministic_ops)
         started = time.perf_counter()
         measured = self.recipe.module.train(run)
@@ -199,6 +221,7 @@ class Experiment:
         record.setdefault("seconds", time.perf_counter() - started)
         record = to_json_value(record)
         self.store.keep(run.name, record)
+        self.progress.finish_run(run.description)
         return record
 
     def write(self, conclusion, runs):
@@ -225,6 +248,12 @@ class Experiment:
         write_json_atomic(self.out_dir / "result.json", result)
         self.store.clear()
         return to_json_value(result)
+
+
+def _describe(spec):
+    if callable(spec):  # an optimizer's factory, say: its name says more than its address
+        return getattr(spec, "__qualname__", type(spec).__name__)
+    return str(spec)
 
 
 def _result_key(variant, condition):
@@ -256,6 +285,12 @@ class Run:
         """The run's file name: `VARIANT-seedN`, with the condition between them if any."""
         parts = [self.variant] + ([self.condition] if self.condition is not None else [])
         return "-".join(str(part) for part in parts) + f"-seed{self.seed}"
+
+    @property
+    def description(self):
+        """`tanh, seed 1` (with the condition, if any)."""
+        condition = f", {self.condition}" if self.condition is not None else ""
+        return f"{self.variant}{condition}, seed {self.seed}"
 
     @property
     def epochs(self):
@@ -304,16 +339,25 @@ class Run:
             history_name=self.name,
             backup_dir=self._experiment.store.backup_dir(self.name),
             epochs=epochs or self.epochs,
-            callbacks=callbacks,
+            callbacks=[*callbacks, epoch_callback(self._experiment.progress, epochs or self.epochs)],
+            tensorboard=(self._experiment.tensorboard_dir(self), self.hyperparameters()),
         )
         if twin is not model:
             copy_state(twin, model)
         if self.outcome["diverged"]:
             print(
-                f"[{self._experiment.recipe.name}] {self.name}: the loss became NaN in epoch "
+                f"[{self._experiment.recipe.name}] {self.description}: the loss became NaN in epoch "
                 f"{self.outcome['epochs_trained']}; training stopped there and the run counts as diverged."
             )
         return self.outcome
+
+    def hyperparameters(self):
+        """What this run is, for TensorBoard: its variant, condition, seed and settings (numbers,
+        strings and booleans; a spec of another kind is shown as text)."""
+        values = {"variant": self.variant, "seed": self.seed, "condition": str(self.condition)}
+        values.update({f"setting/{k}": v for k, v in self.settings.items() if isinstance(v, (int, float, str, bool))})
+        spec = self.spec if isinstance(self.spec, (int, float, str, bool)) else _describe(self.spec)
+        return {**values, "spec": spec}
 
     def evaluate(self, model, dataset):
         """`[loss, accuracy]` of `model` on `dataset`, through the graphs traced for its architecture."""

@@ -24,7 +24,7 @@ class RunConfig:
     seed: int = 0
     quick: bool = False
     out: str = "results"
-    verbose: int | str = "auto"  # Keras fit verbosity; "auto": a progress bar on a terminal.
+    verbose: bool = False  # Keras's line per epoch and TensorFlow's logs on the terminal
     scale_options: ScaleOptions = ScaleOptions()  # device, strategy, mixed precision, XLA
 
     def __post_init__(self):

@@ -5,7 +5,6 @@ import csv
 import hashlib
 import json
 import math
-import sys
 import time
 
 import keras
@@ -29,7 +28,7 @@ class Trainer:
     The numbers are those of training the model itself.
     """
 
-    def __init__(self, scale, *, history_dir, verbose="auto"):
+    def __init__(self, scale, *, history_dir, verbose=False):
         self.scale = scale
         self.history_dir = history_dir
         self.verbose = verbose
@@ -38,9 +37,9 @@ class Trainer:
 
     @property
     def fit_verbosity(self):
-        if self.verbose == "auto":
-            return 1 if sys.stdout.isatty() else 2
-        return self.verbose
+        """Keras's line per epoch when verbose; otherwise the metrics go to the history files
+        and TensorBoard, and the terminal shows the tour's progress instead."""
+        return 2 if self.verbose else 0
 
     def twin_for(self, model, batch):
         """The kept model of `model`'s architecture, now holding `model`'s initial state."""
@@ -56,13 +55,14 @@ class Trainer:
             variable.assign(value)
         return twin
 
-    def fit(self, model, data, *, history_name, backup_dir, epochs, callbacks=()):
+    def fit(self, model, data, *, history_name, backup_dir, epochs, callbacks=(), tensorboard=None):
         """`model.fit` with the standard callbacks; returns the history and how training ended.
 
         Callbacks given here run first, so values they add to `logs` land in the
-        CSV history too. Training stops at the first NaN loss and says so. The
-        state after each epoch is saved in `backup_dir`, from which an
-        interrupted fit resumes.
+        CSV history (and TensorBoard) too. Training stops at the first NaN loss and
+        says so. The state after each epoch is saved in `backup_dir`, from which an
+        interrupted fit resumes. `tensorboard`, `(log folder, hyperparameters)`,
+        writes each epoch's metrics there for TensorBoard, with the run's settings.
         """
         history_path = self.history_dir / f"{history_name}.csv"
         if not backup_dir.exists() and history_path.exists():
@@ -75,6 +75,7 @@ class Trainer:
             EpochSeconds(),
             keras.callbacks.TerminateOnNaN(),
             keras.callbacks.CSVLogger(str(history_path), append=True),
+            *([EpochScalars(*tensorboard)] if tensorboard else []),
         ]
         started = time.perf_counter()
         if self.scale.custom_loop:
@@ -113,6 +114,38 @@ class Trainer:
         if id(model) not in self._loops:
             self._loops[id(model)] = StrategyLoop(model, self.scale.strategy)
         return self._loops[id(model)]
+
+
+class EpochScalars(keras.callbacks.Callback):
+    """Writes every number of each epoch's logs (metrics, validation metrics, gradient norms,
+    timings) to TensorBoard under `log_dir`, and the run's settings as its hyperparameters,
+    so `tensorboard --logdir OUT` compares every run of every recipe."""
+
+    def __init__(self, log_dir, hyperparameters):
+        super().__init__()
+        self.log_dir = str(log_dir)
+        self.hyperparameters = hyperparameters
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        import tensorflow as tf
+        from tensorboard.plugins.hparams import api as hparams
+
+        self._writer = tf.summary.create_file_writer(self.log_dir)
+        with self._writer.as_default():
+            hparams.hparams(self.hyperparameters)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+
+        with self._writer.as_default():
+            for name, value in (logs or {}).items():
+                if isinstance(value, (int, float)) or getattr(value, "shape", None) == ():
+                    tf.summary.scalar(name, float(value), step=epoch + 1)
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        self._writer.close()
 
 
 def copy_state(source, target):

@@ -1,6 +1,8 @@
 """Training through the harness: histories, divergence, resuming, and traced graphs reused
 per architecture without changing a number."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -141,6 +143,8 @@ def test_copy_state_refuses_a_different_architecture():
 
 
 TRAINED_WEIGHTS = """
+import json
+
 import keras
 
 from tests.test_trainer import dropout_model
@@ -177,3 +181,26 @@ def test_the_recipe_model_holds_what_its_twin_trained(tmp_path):
         assert actual["weights"] == expected["weights"]
         assert actual["test_accuracy"] == expected["test_accuracy"]
         assert actual["history"]["loss"] == expected["history"]["loss"]
+
+
+def test_every_run_is_logged_for_tensorboard(tmp_path):
+    import tensorflow as tf
+
+    recipe = write_recipe(tmp_path / "recipes", "weights", TRAINED_WEIGHTS)
+    run_recipe(recipe, RunConfig(out=str(tmp_path / "out"), verbose=0))
+    runs = sorted(
+        p.relative_to(tmp_path / "out" / "weights" / "tensorboard")
+        for p in (tmp_path / "out" / "weights" / "tensorboard").glob("*/*")
+    )
+    assert [str(p) for p in runs] == ["a/seed-0", "a/seed-1", "b/seed-0", "b/seed-1"]
+    scalars, plugins = {}, set()
+    for events in (tmp_path / "out" / "weights" / "tensorboard" / "b" / "seed-1").glob("events.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                plugins.add(value.metadata.plugin_data.plugin_name)
+                if value.metadata.plugin_data.plugin_name == "scalars":
+                    scalars.setdefault(value.tag, []).append((event.step, float(tf.make_ndarray(value.tensor))))
+    history = json.loads((tmp_path / "out" / "weights" / "result.json").read_text())["variants"]["b"]["runs"][1]
+    assert [step for step, _ in scalars["loss"]] == [1, 2]
+    assert [value for _, value in scalars["val_accuracy"]] == pytest.approx(history["history"]["val_accuracy"])
+    assert "hparams" in plugins  # the run's variant, seed and settings

@@ -1,0 +1,155 @@
+"""What the terminal shows during a run: no TensorFlow start-up noise, one progress display
+for the whole command (a terminal), or one line per finished run (a pipe, a log, CI)."""
+
+import contextlib
+import os
+import sys
+import time
+
+VERBOSE_VARIABLE = "COOKBOOK_VERBOSE"
+
+
+def is_verbose(flag=False):
+    return flag or os.environ.get(VERBOSE_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
+def import_tensorflow(verbose=False):
+    """Imports TensorFlow, Keras and TFDS; unless `verbose`, without their start-up lines.
+
+    Some of those lines come from C++ before any log level applies (and twice, as two
+    libraries load), so the process's standard error is pointed at /dev/null while the
+    libraries load, then restored; Python-side warnings are limited to errors.
+    """
+    if verbose:
+        import tensorflow  # noqa: F401
+
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _stderr_silenced():
+        import keras  # noqa: F401
+        import tensorflow as tf
+        import tensorflow_datasets  # noqa: F401
+
+        tf.config.list_physical_devices()  # device discovery logs too ("Could not find cuda drivers")
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    tf.get_logger().setLevel("ERROR")
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (an embedded interpreter): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class Lines:
+    """Progress as one line per finished run, for output that is not a terminal."""
+
+    def __init__(self, total_runs):
+        self.total_runs = total_runs
+        self.done = 0
+        self.recipe = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        return False
+
+    def start_recipe(self, name, index, count):
+        self.recipe = name
+        print(f"== Recipe {index} of {count}: {name} ==", flush=True)
+
+    def start_run(self, description, epochs):
+        self._started = time.perf_counter()
+
+    def start_epochs(self, epochs):
+        pass
+
+    def epoch_done(self, epoch):
+        pass
+
+    def finish_run(self, description, reused=False):
+        self.done += 1
+        how = "finished earlier, reused" if reused else f"{time.perf_counter() - self._started:.1f} s"
+        print(f"[{self.recipe}] run {self.done} of {self.total_runs}: {description} ({how})", flush=True)
+
+
+class Bars(Lines):
+    """Progress on a terminal: the tour (recipe, run, time left) and the current run's epochs."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn
+        from rich.progress import MofNCompleteColumn
+        from rich.progress import Progress
+        from rich.progress import TextColumn
+        from rich.progress import TimeElapsedColumn
+        from rich.progress import TimeRemainingColumn
+
+        self._display = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        self._display.__enter__()
+        self._tour = self._display.add_task("tour", total=self.total_runs)
+        self._run = self._display.add_task("run", total=1, visible=False)
+        return self
+
+    def __exit__(self, *exception):
+        return self._display.__exit__(*exception)
+
+    def start_recipe(self, name, index, count):
+        self.recipe = name
+        self._display.update(self._tour, description=f"recipe {index} of {count}: {name}")
+
+    def start_run(self, description, epochs):
+        super().start_run(description, epochs)
+        self._display.reset(self._run, total=epochs, description=f"  {description}, epochs", visible=True)
+
+    def start_epochs(self, epochs):
+        self._display.reset(self._run, total=epochs)
+
+    def epoch_done(self, epoch):
+        self._display.update(self._run, completed=epoch)
+
+    def finish_run(self, description, reused=False):
+        self.done += 1
+        self._display.advance(self._tour)
+
+
+def epoch_callback(display, epochs):
+    """A Keras callback that tells `display` about each finished epoch of a `fit` of `epochs`."""
+    import keras
+
+    class EpochProgress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            display.start_epochs(epochs)
+            display.epoch_done(getattr(self.model, "_initial_epoch", 0) or 0)  # resumed: epochs done
+
+        def on_epoch_end(self, epoch, logs=None):
+            display.epoch_done(epoch + 1)
+
+    return EpochProgress()
+
+
+def progress_for(total_runs, stream=None):
+    """Bars on a terminal, lines elsewhere."""
+    stream = stream or sys.stdout
+    return Bars(total_runs) if stream.isatty() else Lines(total_runs)
