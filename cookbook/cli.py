@@ -307,20 +307,35 @@ def show(name):
 @click.argument("name")
 @click.argument("dest", required=False, type=click.Path(dir_okay=True))
 @click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
-def copy(name, dest, force):
+@click.option(
+    "--notebook",
+    is_flag=True,
+    help="Write a Jupyter notebook instead (DEST defaults to ./NAME.ipynb): prose as Markdown cells, "
+    "small settings in the first code cell, a last cell that runs the recipe.",
+)
+def copy(name, dest, force, notebook):
     """Write a recipe as a script to edit and run with `python` (DEST defaults to ./NAME.py)."""
     source = registry.recipe_path(name)
-    target = Path(dest or f"{source.stem}.py")
+    suffix = ".ipynb" if notebook else ".py"
+    target = Path(dest or f"{source.stem}{suffix}")
     try:
         if target.is_dir():
-            target = target / f"{source.stem}.py"
+            target = target / f"{source.stem}{suffix}"
         if target.exists() and not force:
             raise CookbookError(f"{target} exists; pass --force to overwrite it.")
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        if notebook:
+            import nbformat
+
+            from cookbook.notebook import recipe_notebook
+
+            nbformat.write(recipe_notebook(source), str(target))
+        else:
+            shutil.copyfile(source, target)
     except OSError as error:
         raise CookbookError(f"Cannot write {target} ({error.strerror}).") from None
-    click.echo(f"Wrote {target}; run it with: python {target} --help")
+    how = f"open it in Jupyter: jupyter lab {target}" if notebook else f"run it with: python {target} --help"
+    click.echo(f"Wrote {target}; {how}")
 
 
 @main.command(cls=Command)

@@ -57,10 +57,10 @@ def _stderr_silenced():
 class Lines:
     """Progress as one line per finished run, for output that is not a terminal."""
 
-    def __init__(self, total_runs):
+    def __init__(self, total_runs, recipe=None):
         self.total_runs = total_runs
         self.done = 0
-        self.recipe = None
+        self.recipe = recipe
 
     def __enter__(self):
         return self

@@ -137,7 +137,7 @@ def run_recipe(module, config, progress=None):
     """
     recipe = Recipe.from_module(module)
     recipe.refuse_unsupported(config.scale_options)
-    progress = progress or Lines(planned_runs(module, config))
+    progress = progress or Lines(planned_runs(module, config), recipe=recipe.name)
     return Experiment(recipe, config, scaling.setup(config.scale_options), progress).run()
 
 

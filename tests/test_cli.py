@@ -172,3 +172,28 @@ def test_the_recipe_written_as_the_readme_says_runs_and_concludes(tmp_path, data
     assert written["verdict"] == written["measurements"]["parts"]["wide beats narrow"]
     assert written["plots"] == ["validation_accuracy.png"]
     assert "A wider hidden layer classifies images better" in (tmp_path / "report.md").read_text()
+
+
+def test_copy_notebook_gives_a_notebook_that_runs_top_to_bottom(tmp_path, data_dir):
+    import nbclient
+    import nbformat
+
+    target = tmp_path / "relu.ipynb"
+    result = invoke("copy", "relu", target, "--notebook")
+    assert result.exit_code == 0, result.output
+    notebook = nbformat.read(str(target), as_version=4)
+    nbformat.validate(notebook)
+    kinds = [cell.cell_type for cell in notebook.cells]
+    assert kinds[0] == "markdown" and kinds[1] == "code" and "markdown" in kinds[2:]
+    assert notebook.cells[0].source.startswith("# ReLU trains faster")
+    assert "RUN_SETTINGS" in notebook.cells[1].source
+    assert not any("__main__" in cell.source for cell in notebook.cells)
+    # Tiny settings in the first code cell, as a user would edit them.
+    notebook.cells[1].source += f"\nRUN_SETTINGS.update(data_dir={data_dir!r}, out={str(tmp_path / 'out')!r})"
+    nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs).strip().splitlines()
+    assert printed[0].startswith("[relu] run 1 of 3: relu, seed 0 (")
+    assert printed[-1].startswith(("holds:", "does not hold:", "inconclusive:")), printed
+    assert json.loads((tmp_path / "out" / "relu" / "result.json").read_text())["recipe"] == "relu"
