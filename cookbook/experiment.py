@@ -174,7 +174,8 @@ class Experiment:
         """The run's dataset, shuffled by `seed`; `batch_size=None` gives full batches."""
         if self._source is None:  # checked and decoded once per experiment
             self._source = open_dataset(self.config.dataset, data_dir=self.config.data_dir)
-        return self._source.batched(self.settings["batch_size"] if batch_size is RUN_BATCH_SIZE else batch_size, seed)
+        batch_size = self.settings["batch_size"] if batch_size is RUN_BATCH_SIZE else batch_size
+        return self._source.batched(batch_size, seed, replicas=self.scale.replicas)
 
     def tensorboard_dir(self, run):
         """`OUT/RECIPE/tensorboard/VARIANT[/CONDITION]/seed-N`: one TensorBoard run per training."""

@@ -137,7 +137,8 @@ class Scale:
 
     @property
     def replicas(self):
-        return self.strategy.num_replicas_in_sync
+        """How many copies of the model train in sync (1 without a strategy)."""
+        return self.strategy.num_replicas_in_sync if self.strategy is not None else 1
 
     def scope(self):
         import tensorflow as tf
@@ -148,7 +149,7 @@ class Scale:
         return {
             "device": self.options.device,
             "strategy": self.options.strategy,
-            "replicas": self.replicas if self.strategy is not None else 1,
+            "replicas": self.replicas,
             "mixed_precision": self.policy,
             "jit": "auto" if self.options.jit is None else self.options.jit,
             "deterministic_ops": self.deterministic_ops,

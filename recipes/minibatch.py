@@ -48,7 +48,9 @@ LEARNING_RATE = 0.05  # the same fixed rate for every batch size
 """
 ## Train at one batch size with one seed
 
-`--batch-size` does not apply here: the batch size is what the recipe varies.
+`--batch-size` does not apply here: the batch size is what the recipe varies. (Under a
+distribution strategy with several replicas, each needs an example per step: the harness
+makes batch size 1 one example per replica, and the full batch a multiple of the replicas.)
 """
 
 

@@ -191,3 +191,17 @@ def test_loading_again_reuses_the_decoded_splits(data_dir, monkeypatch):
     assert again.facts == first.facts
     assert np.array_equal(labels_of(again.train), labels_of(first.train))  # first epoch of each
     assert next(iter(again.train))[0].shape[0] == 7
+
+
+def test_batches_split_evenly_over_replicas(data_dir):
+    from cookbook.data.loading import open_dataset
+
+    source = open_dataset("digits", data_dir=data_dir)
+    sizes = source.facts.split_sizes  # 1,077 training images: odd
+    one = source.batched(1, seed=0, replicas=2)
+    assert {int(next(iter(split))[0].shape[0]) for split in (one.train, one.validation, one.test)} == {2}
+    whole = source.batched(None, seed=0, replicas=2)
+    assert [int(batch[0].shape[0]) for batch in whole.train] == [sizes["train"] - 1]  # one update, even
+    assert sum(int(batch[0].shape[0]) for batch in whole.test) == sizes["test"]  # every example evaluated
+    alone = source.batched(None, seed=0)
+    assert [int(batch[0].shape[0]) for batch in alone.train] == [sizes["train"]]

@@ -80,14 +80,25 @@ class DataSource:
     splits: dict  # split -> (cached tf.data.Dataset, number of examples)
     description: dict
 
-    def batched(self, batch_size=32, seed=0):
-        """The splits batched by `batch_size` (`None`: one batch), training order shuffled by `seed`."""
+    def batched(self, batch_size=32, seed=0, replicas=1):
+        """The splits batched by `batch_size` (`None`: one batch), training order shuffled by `seed`.
+
+        `replicas` > 1 (a distribution strategy splits every batch among them): each needs
+        an example, so a batch is at least `replicas` examples, and a whole-split batch is
+        the largest multiple of `replicas`, since Keras's distributed step fails on a first
+        batch that does not split evenly. Training leaves the few examples over out (other
+        ones each epoch, with the shuffle); evaluation takes them as a second batch.
+        """
         if batch_size is not None and batch_size < 1:
             raise CookbookError(f"batch_size must be a positive integer, got {batch_size}.")
-        pipelines = {
-            split: _pipeline(ds, size, batch_size, seed if split == "train" else None)
-            for split, (ds, size) in self.splits.items()
-        }
+        pipelines = {}
+        for split, (ds, size) in self.splits.items():
+            batch, drop_remainder = batch_size, False
+            if replicas > 1 and batch is None:  # evaluation keeps the leftovers, as a second batch
+                batch, drop_remainder = max(size - size % replicas, replicas), split == "train"
+            elif replicas > 1:
+                batch = max(batch, replicas)
+            pipelines[split] = _pipeline(ds, size, batch, seed if split == "train" else None, drop_remainder)
         return Dataset(**pipelines, facts=self.facts)
 
     @property
@@ -125,12 +136,12 @@ def _cache(ds):
     return ds, int(ds.reduce(0, lambda count, _: count + 1))
 
 
-def _pipeline(ds, size, batch_size, shuffle_seed):
+def _pipeline(ds, size, batch_size, shuffle_seed, drop_remainder=False):
     """Shuffled (the training split) and batched; `batch_size=None` is one batch."""
     if shuffle_seed is not None:
         buffer = size if 0 < size <= 100_000 else 10_000
         ds = ds.shuffle(buffer, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size or size).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size or size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
 def _scale(image, label, image_size=None):
