@@ -17,6 +17,9 @@ class Conclusion:
     parts: dict
     evidence: str
     measurements: dict = dataclasses.field(default_factory=dict)
+    # The measures the parts rest on, `{measure: {variant: [value per seed]}}`: drawn first in
+    # the report, every seed a dot beside the mean and its interval.
+    shows: dict = dataclasses.field(default_factory=dict)
 
     @property
     def verdict(self):

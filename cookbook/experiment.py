@@ -30,6 +30,7 @@ from cookbook.console import epoch_callback
 from cookbook.data.loading import open_dataset
 from cookbook.errors import CookbookError
 from cookbook.locking import exclusive
+from cookbook.plots import plot_seed_values
 from cookbook.registry import claim_of
 from cookbook.registry import recipe_name
 from cookbook.results import environment
@@ -227,6 +228,9 @@ class Experiment:
 
     def write(self, conclusion, runs):
         """Writes `OUT/RECIPE/result.json` atomically and returns what it wrote."""
+        if conclusion.shows:
+            plot_seed_values(conclusion.shows, self.plot_path("evidence"), title="What the verdict rests on")
+            self.plots.insert(0, self.plots.pop())
         variants = {
             _result_key(variant, condition): {"summary": summarize_records(records), "runs": records}
             for condition, by_variant in runs.items()
@@ -238,6 +242,7 @@ class Experiment:
             "verdict": conclusion.verdict,
             "evidence": conclusion.evidence_with_parts(),
             "measurements": {"parts": conclusion.parts, **conclusion.measurements},
+            "shows": conclusion.shows,
             "variants": variants,
             "plots": self.plots,
             "config": {**dataclasses.asdict(self.config), "resolved": self.settings},

@@ -39,7 +39,8 @@ def plot_curves(
         length = min(len(run) for run in runs)
         values = np.array([run[:length] for run in runs], dtype=float)
         x = np.arange(1, length + 1) if x_values is None else np.asarray(x_values[name][:length])
-        (line,) = axes.plot(x, np.nanmean(values, axis=0), label=name)
+        # Markers, so that a one-epoch run still shows its point.
+        (line,) = axes.plot(x, np.nanmean(values, axis=0), label=name, marker="o", markersize=3)
         if len(runs) > 1:
             axes.fill_between(
                 x,
@@ -147,6 +148,43 @@ def plot_tradeoffs(points, path, *, xlabels, ylabel, title=None):
         axes.set_xscale("log")
         axes.set(xlabel=xlabel, ylabel=ylabel)
         axes.grid(alpha=0.3)
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path)
+
+
+def plot_seed_values(measures, path, *, title=None):
+    """What a verdict rests on: per measure a panel, per variant every seed's value as a dot and
+    the mean with its 90% confidence interval (Student's t over the seeds; none for one seed).
+
+    `measures` maps a measure's name to `{variant: [value per seed]}`; `None` values are left out.
+    """
+    from scipy import stats
+
+    figure, all_axes = plt.subplots(
+        len(measures),
+        1,
+        figsize=(6.8, 2.6 + 0.32 * max(len(v) for v in measures.values()) * len(measures)),
+        squeeze=False,
+    )
+    for axes, (measure, by_variant) in zip(all_axes[:, 0], measures.items()):
+        names = list(by_variant)
+        for row, name in enumerate(names):
+            values = np.array([v for v in by_variant[name] if v is not None], dtype=float)
+            values = values[np.isfinite(values)]
+            if not len(values):
+                continue
+            jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(1)
+            axes.scatter(values, row + jitter, s=14, color="tab:blue", alpha=0.6, zorder=2)
+            mean = values.mean()
+            if len(values) > 1:
+                half = stats.t.ppf(0.95, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+                axes.errorbar(mean, row, xerr=half, fmt="none", ecolor="black", capsize=4, zorder=3)
+            axes.plot(mean, row, marker="|", color="black", markersize=14, zorder=3)
+        axes.set_yticks(range(len(names)), names)
+        axes.invert_yaxis()
+        axes.set_xlabel(measure)
+        axes.grid(axis="x", alpha=0.3)
     if title:
         figure.suptitle(title)
     return _save(figure, path)

@@ -15,6 +15,7 @@ from cookbook.errors import CookbookError
 from cookbook.registry import available_recipes
 from cookbook.results import write_text_atomic
 
+EVIDENCE_PLOT = "evidence.png"  # drawn by the harness from the conclusion's `shows`
 SKIPPED_FIELDS = ("seed", "epochs_trained")
 ENVIRONMENT_FIELDS = ("cookbook", "python", "tensorflow", "keras", "tensorflow_datasets", "platform", "cpu_count")
 
@@ -65,14 +66,30 @@ def _mapping(value):
     return value if isinstance(value, dict) else {}
 
 
-def seed_rows(result):
-    """`(variant, field, mean, std, per-seed values)` for each numeric field of each variant."""
-    for variant, content in _mapping(result.get("variants")).items():
-        for field, summary in _mapping(_mapping(content).get("summary")).items():
-            if field in SKIPPED_FIELDS or not isinstance(summary, dict):
+def measure_table(result):
+    """`(measures, rows)`: a row per variant, `(variant, [(mean ± std, per-seed values) per measure])`,
+    over every numeric measure the variants' summaries share (those some lack are left blank)."""
+    variants = {
+        name: _mapping(_mapping(content).get("summary")) for name, content in _mapping(result.get("variants")).items()
+    }
+    measures = []
+    for summary in variants.values():
+        for measure, stats in summary.items():
+            if measure not in SKIPPED_FIELDS and isinstance(stats, dict) and measure not in measures:
+                measures.append(measure)
+    rows = []
+    for name, summary in variants.items():
+        cells = []
+        for measure in measures:
+            stats = _mapping(summary.get(measure))
+            if not stats:
+                cells.append(("", ""))
                 continue
-            values = ", ".join(number(v) for v in summary.get("values", []))
-            yield variant, field, number(summary.get("mean")), number(summary.get("std")), values
+            values, mean = stats.get("values", []), number(stats.get("mean"))
+            shown = mean if len(values) < 2 else f"{mean} ± {number(stats.get('std'))}"
+            cells.append((shown, ", ".join(number(v) for v in values)))
+        rows.append((name, cells))
+    return measures, rows
 
 
 def settings(result):
@@ -88,6 +105,36 @@ def environment_line(results):
     devices = ", ".join(device.get("name", "?") for device in env.get("devices", []) if isinstance(device, dict))
     fields = ", ".join(f"{key} {env[key]}" for key in ENVIRONMENT_FIELDS if key in env)
     return f"{fields}; devices: {devices}"
+
+
+def markdown_table(result):
+    """Variants as rows, measures as columns, each cell the mean ± the spread over seeds."""
+    measures, rows = measure_table(result)
+    if not rows:
+        return []
+    return [
+        "| variant | " + " | ".join(measures) + " |",
+        "|---" * (len(measures) + 1) + "|",
+        *(f"| {name} | " + " | ".join(shown for shown, _ in cells) + " |" for name, cells in rows),
+    ]
+
+
+def html_table(result):
+    """As `markdown_table`, each cell's title giving every seed's value."""
+    e = html.escape
+    measures, rows = measure_table(result)
+    if not rows:
+        return []
+    return [
+        "<table><tr><th>variant</th>" + "".join(f"<th>{e(m)}</th>" for m in measures) + "</tr>",
+        *(
+            f"<tr><td>{e(name)}</td>"
+            + "".join(f'<td title="per seed: {e(seeds)}">{e(shown)}</td>' for shown, seeds in cells)
+            + "</tr>"
+            for name, cells in rows
+        ),
+        "</table>",
+    ]
 
 
 def render_markdown(results, out):
@@ -115,12 +162,10 @@ def render_markdown(results, out):
             "",
             f"Settings: {settings(result)}. Time: {result['seconds']:.0f} s.",
             "",
-            "| variant | measure | mean | std | per seed |",
-            "|---|---|---|---|---|",
-            *(f"| {' | '.join(row)} |" for row in seed_rows(result)),
-            "",
-            *(f"![{plot}]({name}/{plot})" for plot in plots_of(result, out)),
         ]
+        evidence, others = split_plots(result, out)
+        lines += [*(f"![{plot}]({name}/{plot})" for plot in evidence), "", *markdown_table(result), ""]
+        lines += [f"![{plot}]({name}/{plot})" for plot in others]
     return "\n".join(lines) + "\n"
 
 
@@ -145,6 +190,18 @@ window.addEventListener("load", function () {
 
 def verdict_class(verdict):
     return verdict.replace(" ", "-")
+
+
+def image(out, name, plot):
+    e = html.escape
+    encoded = base64.b64encode((Path(out) / name / plot).read_bytes()).decode()
+    return f'<img alt="{e(name)}: {e(plot)}" src="data:image/png;base64,{encoded}">'
+
+
+def split_plots(result, out):
+    """`(evidence chart, other plots)`: the chart of what the verdict rests on comes first."""
+    plots = plots_of(result, out)
+    return [p for p in plots if p == EVIDENCE_PLOT], [p for p in plots if p != EVIDENCE_PLOT]
 
 
 def render_html(results, out):
@@ -174,14 +231,10 @@ def render_html(results, out):
             f'<p class="{verdict_class(result["verdict"])}"><b>Verdict: {e(result["verdict"])}.</b></p>',
             f"<p>{e(result['evidence'])}</p>",
             f"<p>Settings: {e(settings(result))}. Time: {result['seconds']:.0f} s.</p>",
-            "<table><tr><th>variant</th><th>measure</th><th>mean</th><th>std</th><th>per seed</th></tr>",
-            *("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in seed_rows(result)),
-            "</table>",
         ]
-        for plot in plots_of(result, out):
-            encoded = base64.b64encode((Path(out) / name / plot).read_bytes()).decode()
-            parts.append(f'<img alt="{e(name)}: {e(plot)}" src="data:image/png;base64,{encoded}">')
-        parts.append("</section>")
+        evidence, others = split_plots(result, out)
+        parts += [*(image(out, name, plot) for plot in evidence), *html_table(result)]
+        parts += [*(image(out, name, plot) for plot in others), "</section>"]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

@@ -133,6 +133,10 @@ def conclude(results):
             "steps_to_target": {kind: summarize(values) for kind, values in base.items()},
             "highest_learning_rate": highest,
         },
+        shows={
+            f"steps to {TARGET_ACCURACY:.0%} at lr {BASE_LEARNING_RATE:g} (never: budget + 1 epoch)": base,
+            "highest learning rate that reached it": highest,
+        },
     )
 
 

@@ -138,6 +138,7 @@ def conclude(results):
             + f" (the large MLP has {parameters['mlp_large'] / parameters['cnn']:.0f}x the ConvNet's)."
         ),
         measurements={"parameters": parameters, "test_accuracy": accuracy},
+        shows={"test error": error},
     )
 
 

@@ -146,6 +146,7 @@ def conclude(results):
             + "."
         ),
         measurements={"by_network": table},
+        shows={"final training error": train_error},
     )
 
 

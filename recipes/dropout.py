@@ -116,6 +116,7 @@ def conclude(results):
             + f" (means over {len(results.seeds)} seeds; the parts weigh {JUDGED} against {BASELINE})."
         ),
         measurements={"by_rate": table},
+        shows={"train - validation accuracy": gap, "test error": error},
     )
 
 

@@ -202,6 +202,7 @@ def conclude(results):
             f"of {members} networks of {results.epochs} epochs each)."
         ),
         measurements={"test_accuracy": {name: summarize(values) for name, values in {**single, **ensembles}.items()}},
+        shows={"test accuracy": {**single, **ensembles}},
     )
 
 

@@ -105,6 +105,7 @@ def conclude(results):
             "seconds_per_update": {name: summarize(values) for name, values in cost.items()},
             "test_accuracy": accuracy,
         },
+        shows={"seconds per update": cost, f"test error after {results.epochs} epochs": error},
     )
 
 

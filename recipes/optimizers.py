@@ -171,6 +171,7 @@ def conclude(results):
                 for surface, by_name in paths.items()
             },
         },
+        shows={f"epochs to {TARGET_ACCURACY:.0%} validation accuracy (never: budget + 1)": epochs},
     )
 
 

@@ -130,6 +130,7 @@ def conclude(results):
             "parameters": results.first("parameters"),
             "photo": photo,
         },
+        shows={"test error": error},
     )
 
 

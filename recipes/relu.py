@@ -144,6 +144,10 @@ def conclude(results):
             "epochs_to_target": {name: summarize(values) for name, values in epochs.items()},
             "log10_first_to_last_grad": {name: summarize(values) for name, values in attenuation.items()},
         },
+        shows={
+            f"epochs to {TARGET_ACCURACY:.0%} training accuracy (never: budget + 1)": epochs,
+            "first layer's gradient / output layer's, log10, at initialization": attenuation,
+        },
     )
 
 

@@ -28,7 +28,9 @@ def train(run):
 def conclude(results):
     results.plot_metric("loss", "loss", ylabel="loss")
     error = results.column(lambda record: 1 - record["test_accuracy"])
-    return Conclusion({"faster": compare(error["fast"], error["slow"])}, "{name} evidence.")
+    return Conclusion(
+        {"faster": compare(error["fast"], error["slow"])}, "{name} evidence.", shows={"test error": error}
+    )
 """
 
 
@@ -50,8 +52,14 @@ def test_report_lists_every_verdict_and_section(out):
     text = markdown.read_text()
     assert "| [pooling](#pooling) | **holds** |" in text and "| [relu](#relu) | **holds** |" in text
     assert text.index("## pooling") < text.index("## relu")  # the order of the guidelines
-    assert "| fast | test_accuracy | 0.91 | 0.01 | 0.9, 0.91, 0.92 |" in text
-    assert "![loss.png](relu/loss.png)" in text
+    # Variants as rows, measures as columns, mean ± spread in each cell.
+    header = next(line for line in text.splitlines() if line.startswith("| variant |"))
+    column = header.strip("|").split("|").index(" test_accuracy ")
+    fast = next(line for line in text.splitlines() if line.startswith("| fast |")).strip("|").split("|")
+    assert fast[column].strip() == "0.91 ± 0.01"
+    # First what the verdict rests on, then the table, then the other plots.
+    section = text[text.index("## relu") :]
+    assert section.index("![evidence.png]") < section.index("| variant |") < section.index("![loss.png](relu/loss.png)")
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(page.stat().st_mode) == 0o666 & ~mask  # readable like any file, not private
@@ -97,5 +105,22 @@ def test_html_report_loads_in_a_headless_browser(out, tmp_path_factory):
         timeout=120,
     ).stdout
     assert 'data-images="ok"' in dom  # every embedded plot decoded
+    screenshot = tmp_path_factory.mktemp("screenshot") / "report.png"
+    subprocess.run(
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "--window-size=1200,2400",
+            f"--screenshot={screenshot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert screenshot.stat().st_size > 10_000
+    print(f"Screenshot of the report: {screenshot}")
     for recipe in RECIPES:
         assert f'<section id="{recipe}">' in dom
