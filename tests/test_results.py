@@ -1,6 +1,7 @@
 import errno
 import json
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -9,9 +10,19 @@ from cookbook import results
 
 
 def test_write_json_atomic_turns_nan_into_null(tmp_path):
-    path = tmp_path / "sub" / "result.json"
+    path = tmp_path / "sub" / "deeper" / "result.json"  # folders made as needed
     results.write_json_atomic(path, {"a": float("nan"), "b": np.float32(1.5), "c": np.arange(2)})
     assert json.loads(path.read_text()) == {"a": None, "b": 1.5, "c": [0, 1]}
+
+
+def test_a_second_write_replaces_the_file_readable_by_all_as_a_plain_file_would_be(tmp_path):
+    path = tmp_path / "result.json"
+    results.write_json_atomic(path, {"first": 1})
+    results.write_json_atomic(path, {"second": 2})
+    assert json.loads(path.read_text()) == {"second": 2}
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask  # not mkstemp's private 0o600
 
 
 class FillsUp:

@@ -58,6 +58,7 @@ def test_combine_needs_every_part_to_hold():
         ([2, 2], [3, 3], HOLDS),
         ([4, 4], [3, 3], DOES_NOT_HOLD),
         ([3, 5], [3, 3], HOLDS),  # worse by 1, spread 1.41: within the noise
+        ([3, 5], [2, 4], HOLDS),  # worse by 1, both spreads (1.41 each) count
         ([4], [3, 3], INCONCLUSIVE),
     ],
 )
