@@ -52,3 +52,11 @@ def free_ports(count):
     finally:
         for s in sockets:
             s.close()
+
+
+def start_workers(count, args_of, env):
+    """Starts the `count` workers of one cluster on 127.0.0.1; `args_of(index)` gives each
+    worker's own arguments, before the cluster's."""
+    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(count))
+    cluster = ["--strategy", "multiworker", "--workers", workers, "--worker-index"]
+    return [start([*args_of(index), *cluster, index], env) for index in range(count)]

@@ -9,8 +9,8 @@ import pytest
 from cookbook import registry
 from tests.processes import environment
 from tests.processes import finish
-from tests.processes import free_ports
 from tests.processes import start
+from tests.processes import start_workers
 
 pytestmark = pytest.mark.scale_matrix
 
@@ -76,27 +76,12 @@ def test_probes_under_two_replicas_measure_what_one_device_measures(tours):
 
 
 def test_two_workers_run_the_tour_and_only_the_chief_writes(data_dir, tmp_path):
-    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
     outputs = finish(
-        [
-            start(
-                [
-                    *TOUR,
-                    "--strategy",
-                    "multiworker",
-                    "--workers",
-                    workers,
-                    "--worker-index",
-                    index,
-                    "--data-dir",
-                    data_dir,
-                    "--out",
-                    tmp_path / f"worker{index}",
-                ],
-                environment(),
-            )
-            for index in (0, 1)
-        ],
+        start_workers(
+            2,
+            lambda index: [*TOUR, "--data-dir", data_dir, "--out", tmp_path / f"worker{index}"],
+            environment(),
+        ),
         TOUR_TIMEOUT,
     )
     chief = tmp_path / "worker0"

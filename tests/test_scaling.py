@@ -13,8 +13,8 @@ from cookbook.scaling import ScaleOptions
 from cookbook.scaling import tf_config
 from tests.processes import environment
 from tests.processes import finish
-from tests.processes import free_ports
 from tests.processes import start
+from tests.processes import start_workers
 
 HELPER = Path(__file__).with_name("distributed_run.py")
 
@@ -84,26 +84,11 @@ def test_mirrored_over_two_cpus_matches_one_device(tmp_path, single):
 
 
 def test_two_workers_match_one_process_and_only_the_chief_writes(tmp_path, single):
-    workers = ",".join(f"127.0.0.1:{port}" for port in free_ports(2))
-    processes = [
-        start(
-            [
-                HELPER,
-                "--strategy",
-                "multiworker",
-                "--workers",
-                workers,
-                "--worker-index",
-                index,
-                "--out",
-                tmp_path / f"worker{index}",
-                "--weights",
-                tmp_path / f"w{index}.npz",
-            ],
-            environment(),
-        )
-        for index in (0, 1)
-    ]
+    processes = start_workers(
+        2,
+        lambda index: [HELPER, "--out", tmp_path / f"worker{index}", "--weights", tmp_path / f"w{index}.npz"],
+        environment(),
+    )
     finish(processes)
     chief, other = weights(tmp_path / "w0.npz"), weights(tmp_path / "w1.npz")
     for a, b in zip(chief, other, strict=True):
