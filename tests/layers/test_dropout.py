@@ -76,3 +76,12 @@ def test_bad_rate_fails_at_construction(rate):
 def test_noise_shape_of_the_wrong_rank_is_refused():
     with pytest.raises(ValueError, match="noise_shape"):
         Dropout(0.5, noise_shape=(None, 1))(np.ones((2, 3, 4), "float32"), training=True)
+
+
+def test_a_mask_passes_through_as_in_keras():
+    x = np.ones((2, 5, 3), "float32")
+    mask = np.array([[True, True, False, False, False], [True, False, False, False, False]])
+    ours, theirs = Dropout(0.5), keras.layers.Dropout(0.5)
+    np.testing.assert_array_equal(ours.compute_mask(x, mask), theirs.compute_mask(x, mask))
+    embedded = keras.layers.Embedding(10, 3, mask_zero=True)(np.array([[1, 2, 0]]))
+    assert ours(embedded, training=True)._keras_mask is not None
