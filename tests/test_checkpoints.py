@@ -143,4 +143,7 @@ def test_a_run_killed_at_any_instant_resumes(tmp_path, uninterrupted, after_seco
     assert child.returncode == -signal.SIGKILL, child.stdout.read()[-2000:]
     model, outcome = fit(tmp_path, "run")
     assert outcome["epochs_trained"] == EPOCHS
-    assert without_times(outcome["history"]) == uninterrupted[1]
+    # The epochs before the kill were computed in another process, whose thread pools may sum
+    # a validation loss in another order: equal to float32 rounding, not bit for bit.
+    for metric, values in uninterrupted[1].items():
+        assert without_times(outcome["history"])[metric] == pytest.approx(values, rel=1e-5), metric
