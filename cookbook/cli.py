@@ -7,7 +7,6 @@ TensorFlow is imported only by the commands that need it, so `list`, `show`, `co
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -277,10 +276,10 @@ def make_config(options):
 
 
 def ensure_writable(folder, what, option):
+    from cookbook.results import check_writable
+
     try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
+        check_writable(folder)
     except OSError as error:
         raise CookbookError(f"Cannot write {what} to {folder!r} ({error.strerror}); choose another {option}.") from None
 

@@ -52,6 +52,13 @@ def write_text_atomic(path, text):
         raise
 
 
+def check_writable(folder):
+    """Makes `folder` if needed and writes (and removes) a file in it; raises `OSError` if it cannot."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
+
+
 def _umask():
     mask = os.umask(0)
     os.umask(mask)

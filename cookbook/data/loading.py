@@ -6,7 +6,6 @@ import functools
 import os
 import socket
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.model_selection import train_test_split
 
 from cookbook.data.digits import Digits
 from cookbook.errors import CookbookError
+from cookbook.results import check_writable
 from cookbook.settings import DEFAULT_DATASET
 
 # Where TFDS fetches prepared data and many source files from. Probed before a download so an
@@ -178,9 +178,7 @@ def _check_data_dir(name, data_dir):
     if any(root.glob(f"{name}/*/dataset_info.json")):  # prepared: reading is enough
         return
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=root):
-            pass
+        check_writable(root)
     except OSError as error:
         raise CookbookError(
             f"{name!r} is not prepared in {str(root)!r}, and it cannot be prepared there ({error.strerror}); "
