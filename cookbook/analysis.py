@@ -8,32 +8,106 @@ from cookbook.plots import plot_curves
 
 
 @dataclasses.dataclass(frozen=True)
+class Regime:
+    """A claim's parts decided at each point of a regime axis (a condition such as the
+    training-set size, depth or a shift of the test images).
+
+    `points` is `{point: {part: Verdict}}`, in the axis's order. `anchor` is the point of the
+    regime the claim's anchor paper studied, declared in the recipe before it runs: the
+    headline verdict is the claim's verdict there. `paper` names the figure or table that
+    predicts how the effect moves along the axis.
+    """
+
+    axis: str
+    points: dict
+    anchor: object
+    paper: str = ""
+
+    def __post_init__(self):
+        if self.anchor not in self.points:
+            raise ValueError(f"The anchor point {self.anchor!r} is not one of the regime's points {list(self.points)}.")
+
+    @property
+    def parts(self):
+        return self.points[self.anchor]
+
+    def verdicts(self):
+        """`{point: the claim's verdict there}`."""
+        return {point: statistics.combine(parts.values()) for point, parts in self.points.items()}
+
+    def where(self):
+        """`holds at 50%, 100%; inconclusive at 10%`: the points grouped by verdict."""
+        grouped = {}
+        for point, verdict in self.verdicts().items():
+            grouped.setdefault(verdict, []).append(str(point))
+        return "; ".join(f"{verdict} at {', '.join(points)}" for verdict, points in grouped.items())
+
+    def to_json(self):
+        return {
+            "axis": self.axis,
+            "anchor": self.anchor,
+            "paper": self.paper,
+            "points": {
+                str(point): {
+                    "verdict": statistics.combine(parts.values()),
+                    "parts": {part: _as_json(verdict) for part, verdict in parts.items()},
+                }
+                for point, parts in self.points.items()
+            },
+        }
+
+
+def _as_json(verdict):
+    return verdict.to_json() if isinstance(verdict, statistics.Verdict) else {"verdict": str(verdict)}
+
+
+@dataclasses.dataclass(frozen=True)
 class Conclusion:
     """What a recipe concludes: its claim's parts, each with a verdict, and the numbers behind them.
 
-    The claim holds only if every part holds (`statistics.combine`).
+    The claim holds only if every part holds (`statistics.combine`). With a `regime`, the
+    parts are those at the regime's anchor point, unless given.
     """
 
-    parts: dict
-    evidence: str
+    parts: dict = None
+    evidence: str = ""
     measurements: dict = dataclasses.field(default_factory=dict)
     # The measures the parts rest on, `{measure: {variant: [value per seed]}}`: drawn first in
     # the report, every seed a dot beside the mean and its interval.
     shows: dict = dataclasses.field(default_factory=dict)
+    regime: Regime = None
+
+    def __post_init__(self):
+        if self.parts is None:
+            if self.regime is None:
+                raise ValueError("A conclusion needs its parts, or a regime to read them from.")
+            object.__setattr__(self, "parts", self.regime.parts)
 
     @property
     def verdict(self):
         return statistics.combine(self.parts.values())
 
     def evidence_with_parts(self):
-        """The evidence, then each part's verdict with the gap and the spread it was weighed against."""
-        listed = "; ".join(f"{part}: {_with_margin(verdict)}" for part, verdict in self.parts.items())
-        return f"{self.evidence} Parts: {listed}."
+        """The evidence, then each part's verdict with its estimate and interval, then where
+        along the regime axis the claim held."""
+        listed = "; ".join(f"{part}: {_with_interval(verdict)}" for part, verdict in self.parts.items())
+        text = f"{self.evidence} Parts: {listed}."
+        if self.regime is not None:
+            text += f" Along {self.regime.axis} (anchor: {self.regime.anchor}): {self.regime.where()}."
+        return text
+
+    def parts_json(self):
+        return {part: _as_json(verdict) for part, verdict in self.parts.items()}
 
 
-def _with_margin(verdict):
-    margin = verdict.margin() if isinstance(verdict, statistics.Verdict) else ""
-    return f"{verdict} ({margin})" if margin else str(verdict)
+def _with_interval(verdict):
+    described = verdict.describe() if isinstance(verdict, statistics.Verdict) else ""
+    return f"{verdict} ({described})" if described else str(verdict)
+
+
+def across(results, judge):
+    """`{condition: judge(results.at(condition))}`: a claim's parts decided under each condition."""
+    return {condition: judge(results.at(condition)) for condition in results.conditions}
 
 
 class Results:

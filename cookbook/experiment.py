@@ -30,6 +30,7 @@ from cookbook.console import epoch_callback
 from cookbook.data.loading import open_dataset
 from cookbook.errors import CookbookError
 from cookbook.locking import exclusive
+from cookbook.plots import plot_regime
 from cookbook.plots import plot_seed_values
 from cookbook.registry import claim_of
 from cookbook.registry import recipe_name
@@ -171,12 +172,13 @@ class Experiment:
         self._source = None
         self._started = time.perf_counter()
 
-    def dataset(self, seed, batch_size=RUN_BATCH_SIZE):
-        """The run's dataset, shuffled by `seed`; `batch_size=None` gives full batches."""
+    def dataset(self, seed, batch_size=RUN_BATCH_SIZE, train_fraction=1.0):
+        """The run's dataset, shuffled by `seed`; `batch_size=None` gives full batches;
+        `train_fraction` keeps that much of the training split, chosen by `seed`."""
         if self._source is None:  # checked and decoded once per experiment
             self._source = open_dataset(self.config.dataset, data_dir=self.config.data_dir)
         batch_size = self.settings["batch_size"] if batch_size is RUN_BATCH_SIZE else batch_size
-        return self._source.batched(batch_size, seed, replicas=self.scale.replicas)
+        return self._source.batched(batch_size, seed, replicas=self.scale.replicas, train_fraction=train_fraction)
 
     def tensorboard_dir(self, run):
         """`OUT/RECIPE/tensorboard/VARIANT[/CONDITION]/seed-N`: one TensorBoard run per training."""
@@ -228,6 +230,9 @@ class Experiment:
 
     def write(self, conclusion, runs):
         """Writes `OUT/RECIPE/result.json` atomically and returns what it wrote."""
+        if conclusion.regime is not None:
+            plot_regime(conclusion.regime, self.plot_path("regime"))
+            self.plots.insert(0, self.plots.pop())
         if conclusion.shows:
             plot_seed_values(conclusion.shows, self.plot_path("evidence"), title="What the verdict rests on")
             self.plots.insert(0, self.plots.pop())
@@ -241,7 +246,12 @@ class Experiment:
             "claim": self.recipe.claim,
             "verdict": conclusion.verdict,
             "evidence": conclusion.evidence_with_parts(),
-            "measurements": {"parts": conclusion.parts, **conclusion.measurements},
+            "measurements": {
+                "parts": conclusion.parts,
+                "intervals": conclusion.parts_json(),
+                **({"regime": conclusion.regime.to_json()} if conclusion.regime is not None else {}),
+                **conclusion.measurements,
+            },
             "shows": conclusion.shows,
             "variants": variants,
             "plots": self.plots,
@@ -321,9 +331,10 @@ class Run:
             self._data = self.dataset()
         return self._data
 
-    def dataset(self, batch_size=RUN_BATCH_SIZE):
-        """The run's data at another batch size (`None`: each split in one batch)."""
-        return self._experiment.dataset(self.seed, batch_size)
+    def dataset(self, batch_size=RUN_BATCH_SIZE, *, train_fraction=1.0):
+        """The run's data at another batch size (`None`: each split in one batch), or with
+        only `train_fraction` of the training split (a subset chosen by the run's seed)."""
+        return self._experiment.dataset(self.seed, batch_size, train_fraction)
 
     def plot_path(self, name):
         return self._experiment.plot_path(name)

@@ -188,3 +188,44 @@ def plot_seed_values(measures, path, *, title=None):
     if title:
         figure.suptitle(title)
     return _save(figure, path)
+
+
+def plot_regime(regime, path):
+    """Where a claim holds: per part a panel, the effect's estimate and its confidence interval
+    at each point of the regime axis, the line the interval must clear, and the anchor
+    paper's point shaded. Green: holds there; red: does not; grey: inconclusive."""
+    colors = {"holds": "tab:green", "does not hold": "tab:red"}
+    parts = list(regime.parts)
+    points = list(regime.points)
+    figure, all_axes = plt.subplots(len(parts), 1, figsize=(6.8, 1.2 + 2.2 * len(parts)), squeeze=False)
+    for axes, part in zip(all_axes[:, 0], parts):
+        verdicts = [regime.points[point].get(part) for point in points]
+        for x, verdict in enumerate(verdicts):
+            interval = getattr(verdict, "interval", None)
+            if interval is None:
+                continue
+            color = colors.get(str(verdict), "tab:gray")
+            low, high = interval
+            axes.errorbar(
+                x,
+                verdict.estimate,
+                yerr=[[verdict.estimate - low], [high - verdict.estimate]],
+                fmt="o",
+                color=color,
+                capsize=5,
+            )
+        threshold = next((v.threshold for v in verdicts if hasattr(v, "threshold")), None)
+        if threshold is not None:
+            axes.axhline(threshold, color="black", linestyle="--", linewidth=1, label="must clear")
+        anchor = points.index(regime.anchor)
+        axes.axvspan(anchor - 0.4, anchor + 0.4, color="tab:orange", alpha=0.15, label="anchor's regime")
+        axes.set_xticks(range(len(points)), [str(point) for point in points])
+        axes.set_xlim(-0.6, len(points) - 0.4)
+        kind = next((v.kind for v in verdicts if hasattr(v, "kind")), "")
+        axes.set_ylabel("ratio" if kind == "times lower" else "difference")
+        axes.set_title(part, fontsize=10)
+        axes.grid(axis="y", alpha=0.3)
+    all_axes[-1, 0].set_xlabel(regime.axis)
+    all_axes[0, 0].legend(loc="best", fontsize=8)
+    figure.suptitle(f"Where the claim holds (90% intervals){': ' + regime.paper if regime.paper else ''}", fontsize=10)
+    return _save(figure, path)

@@ -15,7 +15,8 @@ from cookbook.errors import CookbookError
 from cookbook.registry import available_recipes
 from cookbook.results import write_text_atomic
 
-EVIDENCE_PLOT = "evidence.png"  # drawn by the harness from the conclusion's `shows`
+# Drawn by the harness: where along its regime axis the claim held, and what the verdict rests on.
+EVIDENCE_PLOTS = ("regime.png", "evidence.png")
 SKIPPED_FIELDS = ("seed", "epochs_trained")
 ENVIRONMENT_FIELDS = ("cookbook", "python", "tensorflow", "keras", "tensorflow_datasets", "platform", "cpu_count")
 
@@ -107,6 +108,62 @@ def environment_line(results):
     return f"{fields}; devices: {devices}"
 
 
+def regime_table(result):
+    """`(axis, parts, rows)`: a row per point of the regime axis, `(point, verdict, [cell per
+    part])`, each cell the part's verdict with its estimate and interval; `None` without one."""
+    regime = _mapping(_mapping(result.get("measurements")).get("regime"))
+    points = _mapping(regime.get("points"))
+    if not points:
+        return None
+    parts = []
+    for point in points.values():
+        parts += [part for part in _mapping(_mapping(point).get("parts")) if part not in parts]
+    rows = []
+    for name, point in points.items():
+        cells = []
+        for part in parts:
+            found = _mapping(_mapping(_mapping(point).get("parts")).get(part))
+            interval = found.get("interval")
+            shown = str(found.get("verdict", ""))
+            if isinstance(interval, list) and len(interval) == 2:
+                shown += f" ({number(found.get('estimate'))}; {number(interval[0])} to {number(interval[1])})"
+            cells.append(shown)
+        anchor = " (anchor)" if str(regime.get("anchor")) == name else ""
+        rows.append((f"{name}{anchor}", str(_mapping(point).get("verdict", "")), cells))
+    return str(regime.get("axis", "regime")), parts, rows
+
+
+def markdown_regime(result):
+    found = regime_table(result)
+    if found is None:
+        return []
+    axis, parts, rows = found
+    return [
+        f"| {axis} | verdict | " + " | ".join(parts) + " |",
+        "|---" * (len(parts) + 2) + "|",
+        *(f"| {point} | {verdict} | " + " | ".join(cells) + " |" for point, verdict, cells in rows),
+        "",
+    ]
+
+
+def html_regime(result):
+    e = html.escape
+    found = regime_table(result)
+    if found is None:
+        return []
+    axis, parts, rows = found
+    return [
+        f"<table><tr><th>{e(axis)}</th><th>verdict</th>" + "".join(f"<th>{e(p)}</th>" for p in parts) + "</tr>",
+        *(
+            f'<tr><td>{e(point)}</td><td class="{verdict_class(verdict)}">{e(verdict)}</td>'
+            + "".join(f"<td>{e(cell)}</td>" for cell in cells)
+            + "</tr>"
+            for point, verdict, cells in rows
+        ),
+        "</table>",
+    ]
+
+
 def markdown_table(result):
     """Variants as rows, measures as columns, each cell the mean ± the spread over seeds."""
     measures, rows = measure_table(result)
@@ -164,7 +221,8 @@ def render_markdown(results, out):
             "",
         ]
         evidence, others = split_plots(result, out)
-        lines += [*(f"![{plot}]({name}/{plot})" for plot in evidence), "", *markdown_table(result), ""]
+        lines += [*markdown_regime(result), *(f"![{plot}]({name}/{plot})" for plot in evidence), ""]
+        lines += [*markdown_table(result), ""]
         lines += [f"![{plot}]({name}/{plot})" for plot in others]
     return "\n".join(lines) + "\n"
 
@@ -201,7 +259,7 @@ def image(out, name, plot):
 def split_plots(result, out):
     """`(evidence chart, other plots)`: the chart of what the verdict rests on comes first."""
     plots = plots_of(result, out)
-    return [p for p in plots if p == EVIDENCE_PLOT], [p for p in plots if p != EVIDENCE_PLOT]
+    return [p for p in plots if p in EVIDENCE_PLOTS], [p for p in plots if p not in EVIDENCE_PLOTS]
 
 
 def render_html(results, out):
@@ -233,7 +291,7 @@ def render_html(results, out):
             f"<p>Settings: {e(settings(result))}. Time: {result['seconds']:.0f} s.</p>",
         ]
         evidence, others = split_plots(result, out)
-        parts += [*(image(out, name, plot) for plot in evidence), *html_table(result)]
+        parts += [*html_regime(result), *(image(out, name, plot) for plot in evidence), *html_table(result)]
         parts += [*(image(out, name, plot) for plot in others), "</section>"]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -80,8 +80,12 @@ class DataSource:
     splits: dict  # split -> (cached tf.data.Dataset, number of examples)
     description: dict
 
-    def batched(self, batch_size=32, seed=0, replicas=1):
+    def batched(self, batch_size=32, seed=0, replicas=1, train_fraction=1.0):
         """The splits batched by `batch_size` (`None`: one batch), training order shuffled by `seed`.
+
+        `train_fraction` < 1 keeps that fraction of the training split (at least one
+        example), chosen by `seed`; the facts then give the kept size. Validation and test
+        splits stay whole.
 
         `replicas` > 1 (a distribution strategy splits every batch among them): each needs
         an example, so a batch is at least `replicas` examples, and a whole-split batch is
@@ -91,20 +95,34 @@ class DataSource:
         """
         if batch_size is not None and batch_size < 1:
             raise CookbookError(f"batch_size must be a positive integer, got {batch_size}.")
+        if not 0 < train_fraction <= 1:
+            raise CookbookError(f"train_fraction must be in (0, 1], got {train_fraction!r}.")
+        splits = dict(self.splits)
+        if train_fraction < 1:
+            ds, size = splits["train"]
+            kept = max(1, round(size * train_fraction))
+            subset = ds.shuffle(size, seed=seed, reshuffle_each_iteration=False).take(kept)
+            splits["train"] = (subset, kept)
         pipelines = {}
-        for split, (ds, size) in self.splits.items():
+        for split, (ds, size) in splits.items():
             batch, drop_remainder = batch_size, False
             if replicas > 1 and batch is None:  # evaluation keeps the leftovers, as a second batch
                 batch, drop_remainder = max(size - size % replicas, replicas), split == "train"
             elif replicas > 1:
                 batch = max(batch, replicas)
             pipelines[split] = _pipeline(ds, size, batch, seed if split == "train" else None, drop_remainder)
-        return Dataset(**pipelines, facts=self.facts)
+        sizes = {split: size for split, (_, size) in splits.items()}
+        return Dataset(**pipelines, facts=dataclasses.replace(self.facts, split_sizes=sizes))
 
     @property
     def facts(self):
         sizes = {split: size for split, (_, size) in self.splits.items()}
         return DatasetFacts(**self.description, split_sizes=sizes)
+
+
+def training_fractions(percents):
+    """`{"10%": 0.1, ...}`: a regime axis of training-set sizes, as fractions of the split."""
+    return {f"{percent:g}%": percent / 100 for percent in percents}
 
 
 def open_dataset(name=DEFAULT_DATASET, *, data_dir=None, image_size=None):
