@@ -8,6 +8,7 @@ from cookbook.data.loading import DEFAULT_DATASET
 from cookbook.data.loading import Dataset
 from cookbook.data.loading import DatasetFacts
 from cookbook.data.loading import load_dataset
+from cookbook.data.loading import shifted
 from cookbook.data.loading import training_fractions
 
-__all__ = ["DEFAULT_DATASET", "Dataset", "DatasetFacts", "Digits", "load_dataset", "training_fractions"]
+__all__ = ["DEFAULT_DATASET", "Dataset", "DatasetFacts", "Digits", "load_dataset", "shifted", "training_fractions"]
