@@ -14,8 +14,9 @@ class Regime:
 
     `points` is `{point: {part: Verdict}}`, in the axis's order. `anchor` is the point of the
     regime the claim's anchor paper studied, declared in the recipe before it runs: the
-    headline verdict is the claim's verdict there. `paper` names the figure or table that
-    predicts how the effect moves along the axis.
+    headline verdict is the claim's verdict there; `None` where the paper studied every
+    point (a comparison with each of several optimizers), so every point's parts count.
+    `paper` names the figure or table that predicts how the effect moves along the axis.
     """
 
     axis: str
@@ -24,11 +25,13 @@ class Regime:
     paper: str = ""
 
     def __post_init__(self):
-        if self.anchor not in self.points:
+        if self.anchor is not None and self.anchor not in self.points:
             raise ValueError(f"The anchor point {self.anchor!r} is not one of the regime's points {list(self.points)}.")
 
     @property
     def parts(self):
+        if self.anchor is None:
+            return {f"{part} ({point})": v for point, parts in self.points.items() for part, v in parts.items()}
         return self.points[self.anchor]
 
     def verdicts(self):

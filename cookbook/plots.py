@@ -195,8 +195,8 @@ def plot_regime(regime, path):
     at each point of the regime axis, the line the interval must clear, and the anchor
     paper's point shaded. Green: holds there; red: does not; grey: inconclusive."""
     colors = {"holds": "tab:green", "does not hold": "tab:red"}
-    parts = list(regime.parts)
     points = list(regime.points)
+    parts = list(dict.fromkeys(part for by_part in regime.points.values() for part in by_part))
     figure, all_axes = plt.subplots(len(parts), 1, figsize=(6.8, 1.2 + 2.2 * len(parts)), squeeze=False)
     for axes, part in zip(all_axes[:, 0], parts):
         verdicts = [regime.points[point].get(part) for point in points]
@@ -217,8 +217,9 @@ def plot_regime(regime, path):
         threshold = next((v.threshold for v in verdicts if hasattr(v, "threshold")), None)
         if threshold is not None:
             axes.axhline(threshold, color="black", linestyle="--", linewidth=1, label="must clear")
-        anchor = points.index(regime.anchor)
-        axes.axvspan(anchor - 0.4, anchor + 0.4, color="tab:orange", alpha=0.15, label="anchor's regime")
+        if regime.anchor is not None:
+            anchor = points.index(regime.anchor)
+            axes.axvspan(anchor - 0.4, anchor + 0.4, color="tab:orange", alpha=0.15, label="anchor's regime")
         axes.set_xticks(range(len(points)), [str(point) for point in points])
         axes.set_xlim(-0.6, len(points) - 0.4)
         kind = next((v.kind for v in verdicts if hasattr(v, "kind")), "")

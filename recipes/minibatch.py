@@ -31,10 +31,11 @@ import numpy as np
 
 from cookbook import optimizers
 from cookbook.analysis import Conclusion
+from cookbook.analysis import Regime
 from cookbook.analysis import listing
 from cookbook.models import small_convnet
-from cookbook.statistics import at_most
-from cookbook.statistics import compare
+from cookbook.statistics import lower
+from cookbook.statistics import no_higher
 from cookbook.statistics import summarize
 
 TOUR_POSITION = 4
@@ -42,7 +43,10 @@ DEFAULTS = {"epochs": 8, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 1, "seeds": 1}
 VARIANTS = {"batch_1": 1, "batch_8": 8, "batch_32": 32, "batch_128": 128, "full_batch": None}
 
-MINI_BATCH = "batch_32"  # the variant the verdict weighs against the full batch
+MINI_BATCH = "batch_32"  # the variant the headline verdict weighs against the full batch
+# "About the same result" allows half a point of test accuracy: about two of digits' 360
+# test images, and below the generalization gaps Keskar et al. report between batch sizes.
+TEST_ERROR_MARGIN = 0.005
 LEARNING_RATE = 0.05  # the same fixed rate for every batch size
 
 """
@@ -77,9 +81,10 @@ def train(run):
 """
 ## Verdict
 
-Two parts, each weighed against the seed-to-seed spread: an update at batch size 32 costs
-less time than a full-batch update, and after equal compute the batch-32 test error is no
-worse than the full batch's ("about the same result, sometimes better"). The plots show
+Two parts for each mini-batch size against the full batch, with 90% intervals over the
+seeds: an update costs less time, and after equal compute the test error is no worse,
+within `TEST_ERROR_MARGIN` ("about the same result, sometimes better"). The headline is
+batch size 32. The plots show
 the training loss against epochs, updates and wall time.
 """
 
@@ -90,11 +95,20 @@ def conclude(results):
     error = results.column(lambda record: 1 - record["test_accuracy"])
     cost_ratio = np.mean(cost["full_batch"]) / np.mean(cost[MINI_BATCH])
     accuracy = results.summaries("test_accuracy")
+    points = {
+        name: {
+            "cheaper per update": lower(cost[name], cost["full_batch"], unit="s"),
+            "test error no worse after equal compute": no_higher(
+                error[name], error["full_batch"], margin=TEST_ERROR_MARGIN
+            ),
+        }
+        for name in results.variants
+        if name != "full_batch"
+    }
     return Conclusion(
-        parts={
-            "cheaper per update": compare(cost[MINI_BATCH], cost["full_batch"]),
-            "test error no worse after equal compute": at_most(error[MINI_BATCH], error["full_batch"]),
-        },
+        regime=Regime(
+            "mini-batch size, each against the full batch", points, anchor=MINI_BATCH, paper="Keskar et al. 2017"
+        ),
         evidence=(
             f"A full-batch update took {cost_ratio:.0f}x as long as a batch-32 update "
             f"({np.mean(cost['full_batch']) * 1e3:.1f} ms against {np.mean(cost[MINI_BATCH]) * 1e3:.2f} ms). "

@@ -38,17 +38,21 @@ import sys
 
 from cookbook import optimizers
 from cookbook.analysis import Conclusion
+from cookbook.analysis import Regime
 from cookbook.models import small_convnet
 from cookbook.plots import plot_paths
-from cookbook.statistics import at_most
-from cookbook.statistics import compare
 from cookbook.statistics import first_reaching
+from cookbook.statistics import lower
+from cookbook.statistics import no_higher
 from cookbook.statistics import summarize
 from cookbook.surfaces import SURFACES
 from cookbook.surfaces import descend
 from cookbook.surfaces import evaluate_grid
 
 TOUR_POSITION = 6
+# "At least as fast" allows half an epoch: epochs to the target are whole numbers, so this
+# forgives no whole epoch on average.
+EPOCH_MARGIN = 0.5
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
 VARIANTS = {
@@ -129,9 +133,10 @@ def draw_paths(paths, path):
 """
 ## Verdict
 
-Two parts, each decided against the seed-to-seed spread: Momentum reaches the target in
-fewer epochs than fixed-rate gradient descent (the "learns poorly" part), and Adam needs no
-more epochs than any of the other four (Kingma & Ba's "at least as fast"). A run that never
+Parts with 90% intervals over the seeds: Momentum reaches the target in fewer epochs than
+fixed-rate gradient descent (the "learns poorly" part), and Adam needs no more epochs than
+each of the other four, within `EPOCH_MARGIN` (Kingma & Ba's "at least as fast"); the
+paper compared against all of them, so every comparison counts in the headline. A run that never
 reaches the target counts as one epoch past the budget.
 """
 
@@ -150,11 +155,13 @@ def conclude(results):
     epochs = results.censored("epochs_to_target")
     test = results.summaries("test_accuracy")
     others = ("gradient_descent", "momentum", "adagrad", "rmsprop")
+    points = {
+        name: {"adam at least as fast": no_higher(epochs["adam"], epochs[name], margin=EPOCH_MARGIN, unit="epochs")}
+        for name in others
+    }
+    points["gradient_descent"]["momentum faster"] = lower(epochs["momentum"], epochs["gradient_descent"], unit="epochs")
     return Conclusion(
-        parts={
-            "momentum faster than gradient descent": compare(epochs["momentum"], epochs["gradient_descent"]),
-            **{f"adam at least as fast as {name}": at_most(epochs["adam"], epochs[name]) for name in others},
-        },
+        regime=Regime("the optimizer compared with", points, anchor=None, paper="Kingma & Ba 2015, Fig. 1-3"),
         evidence=(
             f"Epochs to {TARGET_ACCURACY:.0%} validation accuracy: "
             + ", ".join(f"{name} {text}" for name, text in results.reaching("epochs_to_target").items())

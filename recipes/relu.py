@@ -37,19 +37,21 @@ import keras
 import numpy as np
 
 from cookbook.analysis import Conclusion
+from cookbook.analysis import Regime
 from cookbook.callbacks import GradientNorms
 from cookbook.callbacks import kernel_gradient_norms
 from cookbook.callbacks import weight_layers
 from cookbook.models import plain_convnet
 from cookbook.plots import plot_layer_profiles
-from cookbook.statistics import compare
 from cookbook.statistics import first_reaching
+from cookbook.statistics import lower
 from cookbook.statistics import summarize
 
 TOUR_POSITION = 3
 DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 2, "seeds": 1}
 VARIANTS = ("relu", "tanh", "sigmoid")
+TARGETS = (0.5, 0.75, 0.9)  # training accuracy; AlexNet's Fig. 1 timed 75% (25% error)
 
 TARGET_ACCURACY = 0.75  # AlexNet's Fig. 1 threshold: 25% training error.
 CONV_LAYERS = 6  # + one hidden dense layer + the output layer = 8 weight layers.
@@ -106,12 +108,13 @@ def train(run):
 """
 ## Verdict
 
-The claim has three parts, each decided by `compare`, which requires the gap between means
-to exceed the seed-to-seed spread: ReLU reaches the target in fewer epochs than tanh, and
-than sigmoid; and less of the gradient is lost between the output and the first layer with
-ReLU than with sigmoid. A run that never reaches the target counts as one epoch past the
-budget, so the ratios against it are lower bounds. The plots show the training curves and
-the gradient norm of every layer at initialization and after training.
+The claim has three parts, each decided by a 90% interval over the seeds: ReLU reaches the
+target in fewer epochs than tanh, and than sigmoid (the regime table repeats this for 50%,
+75% and 90% training accuracy: early training against convergence); and less of the gradient
+is lost between the output and the first layer with ReLU than with sigmoid. A run that never
+reaches the target counts as one epoch past the budget, so the ratios against it are lower
+bounds. The plots show the training curves and the gradient norm of every layer at
+initialization and after training.
 """
 
 
@@ -123,12 +126,22 @@ def conclude(results):
     speedups = {name: np.mean(epochs[name]) / np.mean(epochs["relu"]) for name in ("tanh", "sigmoid")}
     bound = {name: "≥ " if results.count("epochs_to_target")[name] < len(results.seeds) else "" for name in speedups}
     gradient = {name: summary["mean"] for name, summary in results.summaries("log10_first_to_last_grad").items()}
+    points = {}
+    for target in TARGETS:
+        to_target = results.censored(lambda record, t=target: first_reaching(record["history"]["accuracy"], t))
+        points[f"{target:.0%}"] = {
+            f"faster than {name}": lower(to_target["relu"], to_target[name], unit="epochs")
+            for name in ("tanh", "sigmoid")
+        }
+    regime = Regime(
+        "training accuracy to reach", points, anchor=f"{TARGET_ACCURACY:.0%}", paper="Krizhevsky et al. 2012, Fig. 1"
+    )
     return Conclusion(
         parts={
-            "faster than tanh": compare(epochs["relu"], epochs["tanh"]),
-            "faster than sigmoid": compare(epochs["relu"], epochs["sigmoid"]),
-            "less gradient lost than with sigmoid": compare(attenuation["sigmoid"], attenuation["relu"]),
+            **regime.parts,
+            "less gradient lost than with sigmoid": lower(attenuation["sigmoid"], attenuation["relu"]),
         },
+        regime=regime,
         evidence=(
             f"Reaching {TARGET_ACCURACY:.0%} training accuracy: "
             + ", ".join(f"{name} {text}" for name, text in reaching.items())
