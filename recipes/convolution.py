@@ -98,7 +98,7 @@ def build(variant, facts):
 def train(run):
     data = run.dataset(train_fraction=run.condition_spec)  # a subset chosen by the seed
     model = build(run.variant, data.facts)
-    run.fit(model, data, epochs=round(run.epochs / run.condition_spec))  # as many updates at every size
+    run.fit(model, data)  # the subset cycles: as many updates at every size
     if run.variant == "cnn" and run.is_first_seed and run.condition == ANCHOR:
         draw_feature_maps(model, data, run.plot_path("feature_maps"))
     return {

@@ -83,7 +83,7 @@ evaluation of the training split after training, so both sides are measured the 
 def train(run):
     data = run.dataset(train_fraction=run.condition_spec)  # a subset chosen by the seed
     model = build_mlp(data.facts, run.spec)
-    run.fit(model, data, epochs=round(run.epochs / run.condition_spec))  # as many updates at every size
+    run.fit(model, data)  # the subset cycles: as many updates at every size
     train_accuracy = run.evaluate(model, data.train)[1]
     validation_accuracy = run.evaluate(model, data.validation)[1]
     return {

@@ -11,7 +11,7 @@ Measures: four small ConvNets per ensemble, each trained for the same epochs, co
     the members' validation-split predictions). Test accuracy of each against its own members
     (average and best), training error of boosting against its first member, and one network
     trained as long as a whole ensemble (equal total training); at 10%, 25% and 100% of the
-    training split, every member trained for the same epochs.
+    training split, every member trained for as many updates (the subset cycles).
 Regime: the training-set size. Averaging and bagging reduce variance, which is largest for
     members trained on few examples (Breiman 1996: bagging helps unstable learners most);
     Krizhevsky et al. 2012 averaged CNNs trained on all of ImageNet, so the headline verdict

@@ -12,7 +12,7 @@ Claim: {claim}
 import numpy as np
 
 from cookbook.analysis import Conclusion
-from cookbook.statistics import compare
+from cookbook.statistics import lower
 '''
 
 
@@ -42,5 +42,5 @@ def train(run):
 def conclude(results):
     score = results.column("score")
     small, large = results.variants
-    return Conclusion({"bigger wins": compare(score[small], score[large])}, "Scores.", {"n": len(score)})
+    return Conclusion({"bigger wins": lower(score[small], score[large])}, "Scores.", {"n": len(score)})
 """

@@ -3,6 +3,7 @@
 import pytest
 
 from cookbook.analysis import Conclusion
+from cookbook.analysis import Regime
 from cookbook.analysis import Results
 from cookbook.analysis import listing
 from cookbook.analysis import mean_spread
@@ -76,13 +77,34 @@ def test_results_over_conditions_are_read_one_condition_at_a_time(tmp_path):
 
 
 def test_a_conclusion_holds_only_when_every_part_holds():
-    parts = {"faster": Verdict(HOLDS, 2.0, 0.5), "cheaper": INCONCLUSIVE}
-    conclusion = Conclusion(parts, "Numbers.")
+    faster = Verdict(HOLDS, kind="lower", estimate=2.0, interval=(1.0, 3.0), unit="epochs")
+    conclusion = Conclusion({"faster": faster, "cheaper": INCONCLUSIVE}, "Numbers.")
     assert conclusion.verdict == INCONCLUSIVE
     assert conclusion.evidence_with_parts() == (
-        "Numbers. Parts: faster: holds (gap 2 vs spread 0.5); cheaper: inconclusive."
+        "Numbers. Parts: faster: holds (difference 2 epochs, 90% CI 1 to 3, needs > 0); cheaper: inconclusive."
     )
     assert Conclusion({"faster": HOLDS}, "").verdict == HOLDS
+
+
+def test_a_regime_reads_the_headline_at_its_anchor_and_says_where_the_claim_held():
+    def part(verdict):
+        return {"gain": Verdict(verdict, kind="lower", estimate=1.0, interval=(0.5, 1.5))}
+
+    points = {"10%": part(INCONCLUSIVE), "50%": part(HOLDS), "100%": part(HOLDS)}
+    conclusion = Conclusion(regime=Regime("training-set size", points, anchor="100%"), evidence="E.")
+    assert conclusion.verdict == HOLDS
+    assert conclusion.evidence_with_parts().endswith(
+        "Along training-set size (anchor: 100%): inconclusive at 10%; holds at 50%, 100%."
+    )
+    written = conclusion.regime.to_json()
+    assert written["points"]["10%"]["parts"]["gain"]["interval"] == [0.5, 1.5]
+    assert written["points"]["50%"]["verdict"] == HOLDS
+    # Anchored at the small end, the same measurements give another headline.
+    assert Conclusion(regime=Regime("size", points, anchor="10%")).verdict == INCONCLUSIVE
+    with pytest.raises(ValueError, match="anchor"):
+        Regime("size", points, anchor="200%")
+    # No anchor: the paper studied every point, so all of them count.
+    assert Conclusion(regime=Regime("size", points, anchor=None)).verdict == INCONCLUSIVE
 
 
 def test_summarize_records_covers_shared_numeric_fields():

@@ -104,7 +104,7 @@ def test_conditions_train_every_variant_under_each(tmp_path):
         + '\nCONDITIONS = {"small_data": 0.1, "all_data": 1.0}\n'
         + (
             "\n\ndef conclude(results):\n"
-            "    return Conclusion({c: compare(results.at(c).column('score')['size_1'], "
+            "    return Conclusion({c: lower(results.at(c).column('score')['size_1'], "
             "results.at(c).column('score')['size_10']) for c in results.conditions}, 'By condition.')\n"
         )
     )

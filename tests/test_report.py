@@ -29,7 +29,7 @@ def conclude(results):
     results.plot_metric("loss", "loss", ylabel="loss")
     error = results.column(lambda record: 1 - record["test_accuracy"])
     return Conclusion(
-        {"faster": compare(error["fast"], error["slow"])}, "{name} evidence.", shows={"test error": error}
+        {"faster": lower(error["fast"], error["slow"])}, "{name} evidence.", shows={"test error": error}
     )
 """
 

@@ -3,6 +3,7 @@
 import concurrent.futures
 import dataclasses
 import functools
+import math
 import os
 import socket
 import sys
@@ -84,8 +85,9 @@ class DataSource:
         """The splits batched by `batch_size` (`None`: one batch), training order shuffled by `seed`.
 
         `train_fraction` < 1 keeps that fraction of the training split (at least one
-        example), chosen by `seed`; the facts then give the kept size. Validation and test
-        splits stay whole.
+        example), chosen by `seed`, and cycles it so that an epoch still has the whole
+        split's number of examples: every size gets as many updates per epoch. The facts
+        give the number of distinct examples kept. Validation and test splits stay whole.
 
         `replicas` > 1 (a distribution strategy splits every batch among them): each needs
         an example, so a batch is at least `replicas` examples, and a whole-split batch is
@@ -98,11 +100,13 @@ class DataSource:
         if not 0 < train_fraction <= 1:
             raise CookbookError(f"train_fraction must be in (0, 1], got {train_fraction!r}.")
         splits = dict(self.splits)
+        distinct = splits["train"][1]
         if train_fraction < 1:
             ds, size = splits["train"]
             kept = max(1, round(size * train_fraction))
             subset = ds.shuffle(size, seed=seed, reshuffle_each_iteration=False).take(kept)
-            splits["train"] = (subset, kept)
+            splits["train"] = (subset.repeat(math.ceil(size / kept)).take(size).cache(), size)
+            distinct = kept
         pipelines = {}
         for split, (ds, size) in splits.items():
             batch, drop_remainder = batch_size, False
@@ -111,7 +115,7 @@ class DataSource:
             elif replicas > 1:
                 batch = max(batch, replicas)
             pipelines[split] = _pipeline(ds, size, batch, seed if split == "train" else None, drop_remainder)
-        sizes = {split: size for split, (_, size) in splits.items()}
+        sizes = {split: size for split, (_, size) in splits.items()} | {"train": distinct}
         return Dataset(**pipelines, facts=dataclasses.replace(self.facts, split_sizes=sizes))
 
     @property
