@@ -45,6 +45,7 @@ from cookbook.trainer import Trainer
 from cookbook.trainer import copy_state
 
 RUN_BATCH_SIZE = object()
+QUICK_NOTE = " (--quick: fewer seeds and epochs, so these verdicts are not decisive.)"
 
 
 class UnsupportedStrategy(CookbookError):
@@ -245,7 +246,7 @@ class Experiment:
             "recipe": self.recipe.name,
             "claim": self.recipe.claim,
             "verdict": conclusion.verdict,
-            "evidence": conclusion.evidence_with_parts(),
+            "evidence": conclusion.evidence_with_parts() + QUICK_NOTE * bool(self.config.quick),
             "measurements": {
                 "parts": conclusion.parts,
                 "intervals": conclusion.parts_json(),

@@ -186,7 +186,7 @@ def test_a_full_disk_while_training_ends_in_one_line_and_keeps_the_finished_seed
     assert_clean(result, 1, "dropout")
     assert "No space left on device" in result.output
     finished = list((tmp_path / "dropout" / ".progress").glob("*/runs/*.json"))
-    assert [path.name for path in finished] == ["rate_0-seed0.json"]
+    assert [path.name for path in finished] == ["rate_0-10%-seed0.json"]
 
 
 # Image folders
