@@ -45,7 +45,7 @@ class Verdict(str):
         return instance
 
     def describe(self):
-        """`difference 1.7 epochs, 90% CI 0.9 to 2.4, needs > 0`; "" without an interval."""
+        """`difference 1.7 epochs, 90% CI 0.9 to 2.4, needs > 0`, or why there is no interval."""
         if self.interval is None:
             return "fewer than two seeds a side: no interval"
         low, high = self.interval
