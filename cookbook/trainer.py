@@ -157,11 +157,20 @@ class EpochScalars(keras.callbacks.Callback):
         self._writer.close()
 
 
+def steps_per_execution():
+    """`STEPS_PER_EXECUTION`, or 1 inside a `tf.distribute` strategy's scope: Keras's
+    multi-step loop over a distributed iterator fails there ("You must feed a value for
+    placeholder tensor", Keras 3.15 with TensorFlow 2.21, MirroredStrategy over two CPUs)."""
+    import tensorflow as tf
+
+    return 1 if tf.distribute.has_strategy() else STEPS_PER_EXECUTION
+
+
 def batched_steps(model):
-    """Runs `STEPS_PER_EXECUTION` batches per traced call, unless the recipe compiled `model`
-    with a number of its own."""
+    """Runs `steps_per_execution()` batches per traced call, unless the recipe compiled
+    `model` with a number of its own."""
     if model.steps_per_execution == 1 and model.train_function is None and model.test_function is None:
-        model.steps_per_execution = STEPS_PER_EXECUTION
+        model.steps_per_execution = steps_per_execution()
 
 
 def copy_state(source, target):

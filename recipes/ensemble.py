@@ -53,7 +53,7 @@ from cookbook.plots import plot_tradeoffs
 from cookbook.statistics import lower
 from cookbook.statistics import summarize
 from cookbook.tracing import build_training_state
-from cookbook.trainer import STEPS_PER_EXECUTION
+from cookbook.trainer import steps_per_execution
 from cookbook.wrappers import SKLearnClassifier
 
 TOUR_POSITION = 8
@@ -82,7 +82,7 @@ def member_network(X, y, image_shape):
     outputs = convnet(keras.layers.Reshape(image_shape)(inputs))
     model = keras.Model(inputs, outputs, name="member")
     # scikit-learn calls `fit` itself, so the harness's batched steps are asked for here.
-    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"], steps_per_execution=steps_per_execution())
     build_training_state(model, (X[:1], y[:1]))
     return model
 
