@@ -5,13 +5,15 @@
 1. Step-time ratios: each explicit layer / its Keras built-in (a 32x32x3 CNN) and each
    from-scratch optimizer / its built-in (the small ConvNet on digits), over `--blocks`
    interleaved epochs per model, with 90% intervals and the targets (see timing.py).
-2. Input pipeline: examples per second that the `digits` tf.data pipeline delivers alone,
+2. Batched steps: the recipes' small ConvNet on digits with `STEPS_PER_EXECUTION` batches
+   per traced call (what the Trainer uses) against one batch per call, interleaved epochs.
+3. Input pipeline: examples per second that the `digits` tf.data pipeline delivers alone,
    against examples per second the recipe network consumes in training; above 1 the input
    is not the bottleneck.
-3. Utilisation: the FLOP/s achieved by that network's training step (3x the forward FLOPs
+4. Utilisation: the FLOP/s achieved by that network's training step (3x the forward FLOPs
    per example, the usual estimate for forward + backward) against the machine's float32
    matrix-multiply peak, measured in this run.
-4. Time to 98% test accuracy on digits with the recipes' default network (the small
+5. Time to 98% test accuracy on digits with the recipes' default network (the small
    ConvNet, Adam, batch 32), epoch by epoch, in seconds of training.
 Only ratios measured in the same run are compared; absolute times depend on the machine.
 """
@@ -25,6 +27,7 @@ import tensorflow as tf
 
 from benchmarks import layers as layer_benchmark
 from benchmarks import optimizers as optimizer_benchmark
+from benchmarks.timing import compare_step_times
 from benchmarks.timing import print_ratios
 from benchmarks.timing import time_epochs
 from cookbook.data import load_dataset
@@ -32,17 +35,32 @@ from cookbook.models import count_flops
 from cookbook.models import small_convnet
 from cookbook.results import environment
 from cookbook.results import write_json_atomic
+from cookbook.trainer import STEPS_PER_EXECUTION
 
 TARGET_TEST_ACCURACY = 0.98
 MAX_EPOCHS = 60
 MATMUL_SIZE = 1024
+EPOCHS_PER_BLOCK = 4  # an epoch of the small ConvNet is ~0.1 s: too short to time alone
 
 
-def recipe_network(data):
+def recipe_network(data, steps_per_execution=1):
     keras.utils.set_random_seed(0)
     model = small_convnet(data.facts.input_shape, data.facts.num_classes)
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        "adam", "sparse_categorical_crossentropy", metrics=["accuracy"], steps_per_execution=steps_per_execution
+    )
     return model
+
+
+def batched_steps(data, blocks):
+    """Step time with the Trainer's batches per call against one per call (both warmed up)."""
+    pair = []
+    for steps in (STEPS_PER_EXECUTION, 1):
+        model = recipe_network(data, steps)
+        model.fit(data.train, epochs=1, verbose=0)  # trace once
+        pair.append(model)
+    name = f"{STEPS_PER_EXECUTION} / 1 batches per call"
+    return compare_step_times({name: tuple(pair)}, data.train, blocks, epochs_per_block=EPOCHS_PER_BLOCK)
 
 
 def pipeline_throughput(data, repeats):
@@ -144,6 +162,9 @@ def main(blocks, repeats, data_dir, out):
     optimizers = optimizer_benchmark.measure(data, blocks)
     print(f"\nFrom-scratch optimizer / built-in (small ConvNet on digits, batch 32, {blocks} interleaved epochs each):")
     print_ratios(optimizers, "ours", "built-in")
+    batching = batched_steps(data, blocks)
+    print(f"\nBatched steps (small ConvNet on digits, batch 32, {blocks} interleaved blocks each):")
+    print_ratios(batching, "batched", "one per call")
     throughput, model = pipeline_throughput(data, repeats)
     print(
         f"\nInput pipeline: {throughput['pipeline_examples_per_second']:,.0f} examples/s delivered, "
@@ -170,6 +191,7 @@ def main(blocks, repeats, data_dir, out):
             "repeats": repeats,
             "layers": layers,
             "optimizers": optimizers,
+            "batched_steps": batching,
             "input_pipeline": throughput,
             "utilisation": usage,
             "time_to_accuracy": accuracy,
