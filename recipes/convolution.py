@@ -11,7 +11,7 @@ Regime: the training-set size. A convolution builds in what an MLP must learn fr
     (local features, the same at every position), so its advantage should be largest with
     few examples; LeCun et al. 1998 (Fig. 6, test error against training-set size) trained
     LeNet-5 on all 60,000 MNIST digits, so the headline verdict is read at 100%.
-Time on CPU: about 30 seconds on 2 cores at default settings; `--quick` about 10 seconds.
+Time on CPU: about 1 minute on 2 cores at default settings; `--quick` about 10 seconds.
 """
 
 """
@@ -172,10 +172,17 @@ def conclude(results):
 """
 ## Conclusion
 
-LeNet-5 needed about 60k weights for 32x32 digits; on 8x8 digits a ConvNet of a few thousand
-does the job. The images are tiny, so an MLP's disadvantage is smaller here than on larger
-images, where a dense layer's weights grow with the number of pixels and a convolution's do
-not.
+What this run measured on `digits` (defaults: 3 seeds, TensorFlow 2.21, 2 CPU cores), against
+LeCun et al. 1998 (Fig. 6, error against training-set size, on 60,000 MNIST digits of 28x28):
+it does not agree. At every training-set size the ConvNet and the MLP with as many weights
+were within a point of each other (0.906 / 0.906 at 10%, 0.932 / 0.930 at 25%, 0.953 / 0.956
+at 100%), and the MLP with 22x the weights was 1.7 points ahead at 100% (90% interval 0.8 to
+2.5 points, beyond the half-point margin). Nor did the ConvNet's advantage grow as examples
+became fewer, which its built-in priors predict: at 10% the three were tied within their
+intervals. An 8x8 image has 64 pixels, so there is hardly a position to share weights across,
+and a dense layer costs little more than a convolution. The claim is about larger images,
+where a dense layer's weights grow with the pixels: `--dataset mnist`, `cifar10` or a folder
+of photos tests it there.
 """
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ Measures: a two-hidden-layer ReLU MLP of 512 units per layer (big enough to memo
 Regime: the training-set size. Srivastava et al. 2014, Fig. 9 (MNIST): dropout gives no gain
     with 100 to 500 training examples and clear gains from about 1,000 up; the paper's own
     result is on the whole training set, so the headline verdict is read at 100%.
-Time on CPU: about 1.7 minutes on 2 cores at default settings; `--quick` about 13 seconds.
+Time on CPU: about 1.6 minutes on 2 cores at default settings; `--quick` about 13 seconds.
 """
 
 """
@@ -153,9 +153,16 @@ def conclude(results):
 """
 ## Conclusion
 
-The 8x8 digits are an easy task: even the network without dropout generalizes well, so the
-gap it can close is a few points at most. Where the gap is small, the verdict may be
-`inconclusive` rather than `holds`; `--dataset mnist` or `fashion_mnist` give it more room.
+What this run measured on `digits` (defaults: 3 seeds, TensorFlow 2.21, 2 CPU cores), against
+Srivastava et al. 2014 (Section 7.4, Fig. 9: no gain with 100 to 500 training examples, clear
+gains from about 1,000): inconclusive at every size. The direction matched the figure, dropout
+narrowing the train-validation gap at 25%, 50% and 100% of the split (0.044 -> 0.040,
+0.031 -> 0.026, 0.029 -> 0.024) and not at 10% (108 images: 0.072 -> 0.077), but only at 50%
+did the interval clear zero; and at 100% dropout's test accuracy was half a point lower
+(0.968 against 0.972, interval 0.04 to 0.9 points), straddling the half-point margin. The whole
+split here is 1,077 images, the border of the figure's "clear gains"; the network without
+dropout already generalizes well, so the gap left to close is a few points. More seeds
+(`--seeds 10`) narrow the intervals; `--dataset mnist` gives the paper's regime.
 """
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ Regime: the training-set size. Averaging and bagging reduce variance, which is l
     members trained on few examples (Breiman 1996: bagging helps unstable learners most);
     Krizhevsky et al. 2012 averaged CNNs trained on all of ImageNet, so the headline verdict
     is read at 100%.
-Time on CPU: about 2.4 minutes on 2 cores at default settings; `--quick` about 20 seconds.
+Time on CPU: about 7.3 minutes on 2 cores at default settings; `--quick` about 20 seconds.
 """
 
 """
@@ -229,11 +229,17 @@ def conclude(results):
 """
 ## Conclusion
 
-On 8x8 digits single networks are already accurate, so the room an ensemble can win back is
-a few points; the parts above say whether each method won it by more than the noise between
-seeds. Boosting is made for weak learners: a ConvNet that fits its training split almost
-perfectly leaves AdaBoost little to reweight (it stops early on a perfect member, which
-`members_used` records).
+What this run measured on `digits` (defaults: 3 seeds, TensorFlow 2.21, 2 CPU cores), against
+Krizhevsky et al. 2012 (averaging 5 CNNs cut top-5 error from 18.2% to 16.4%): it agrees in
+direction. On the whole split, averaging 4 members beat the average member by 5 points (90%
+interval 0.3 to 9.6) and stacking beat the best member by 5.5 points; bagging and boosting were
+inconclusive, so the headline is too. Along the training-set size, Breiman 1996's prediction
+that bagging helps high-variance members most showed: bagging held at 10% (+11 points, interval
+5 to 17) and was inconclusive at 25% and 100%. Boosting never held: its training error swung
+widely between seeds (a 90% interval 28 points wide on the whole split). Each member here
+trains for only 3 epochs, so they are weak (0.84 on average); a single network trained as long
+as a whole ensemble reached 0.963, ahead of every ensemble: at an equal budget on this data,
+training one network longer paid more.
 """
 
 if __name__ == "__main__":

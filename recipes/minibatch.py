@@ -11,7 +11,7 @@ Regime: the mini-batch size, each against the full batch (no worse by more than 
     of test accuracy). Keskar et al. 2017 (Table 1, Fig. 2) compared small batches of 256
     against large ones of 10% of the data, so the headline verdict is read at batch size 32,
     the recipes' default and the small-batch side of that comparison.
-Time on CPU: about 2 minutes on 2 cores at default settings (batch size 1 takes most of it);
+Time on CPU: about 0.9 minutes on 2 cores at default settings (batch size 1 takes most of it);
     `--quick` about 13 seconds.
 """
 
@@ -155,10 +155,15 @@ def draw_plots(results):
 """
 ## Conclusion
 
-Per update, the full batch is the most expensive and the most exact; per epoch it makes a
-single step, so at equal compute it falls far behind. Batch size 1 makes the most updates per
-epoch but pays Keras's per-step overhead and its noise. The wall-time plot shows which batch
-size reaches a given loss soonest on your machine.
+What this run measured on `digits` (defaults: 3 seeds, TensorFlow 2.21, 2 CPU cores): it
+agrees with the claim at every mini-batch size. A full-batch update cost 14x a batch-32 one,
+and after the same 8 epochs the full batch (8 updates) was at 0.111 test accuracy, chance,
+while batch 32 was at 0.848 and batch 8 at 0.946; the part holds against the full batch for
+every mini-batch size on the axis. This is the equal-compute regime (the same epochs), which
+favours many small steps at a fixed learning rate. Keskar et al. 2017 (Table 1, Fig. 2) made a
+finer claim, that even trained to convergence large batches generalize worse, and that regime
+(training each batch size to the same training loss) is not measured here. The wall-time plot
+shows which batch size reaches a given loss soonest on your machine.
 """
 
 if __name__ == "__main__":
