@@ -10,6 +10,7 @@ import time
 import keras
 
 from cookbook.callbacks import EpochSeconds
+from cookbook.checkpoints import BACKUP_SECONDS
 from cookbook.checkpoints import ResumableBackup
 from cookbook.tracing import build_training_state
 from cookbook.training_loop import StrategyLoop
@@ -35,11 +36,12 @@ class Trainer:
     The numbers are those of training the model itself.
     """
 
-    def __init__(self, scale, *, history_dir, verbose=False):
+    def __init__(self, scale, *, history_dir, verbose=False, backup_seconds=BACKUP_SECONDS):
         self.scale = scale
         self.history_dir = history_dir
         self.verbose = verbose
-        self._twins = {}  # architecture key -> (twin model, its optimizer's initial values)
+        self.backup_seconds = backup_seconds  # see `cookbook.checkpoints`
+        self.twins = Twins()
         self._loops = {}  # id(twin) -> StrategyLoop, under the strategy that needs one
 
     @property
@@ -50,25 +52,15 @@ class Trainer:
 
     def twin_for(self, model, batch):
         """The kept model of `model`'s architecture, now holding `model`'s initial state."""
-        key = architecture_key(model, batch)
-        if key not in self._twins:
-            model.optimizer.build(model.trainable_variables)
-            initial = [variable.numpy() for variable in model.optimizer.variables]
-            self._twins[key] = (model, initial)
-            return model
-        twin, initial = self._twins[key]
-        copy_state(model, twin)
-        for variable, value in zip(twin.optimizer.variables, initial):
-            variable.assign(value)
-        return twin
+        return self.twins.load(model, batch)
 
     def fit(self, model, data, *, history_name, backup_dir, epochs, callbacks=(), tensorboard=None):
         """`model.fit` with the standard callbacks; returns the history and how training ended.
 
         Callbacks given here run first, so values they add to `logs` land in the
         CSV history (and TensorBoard) too. Training stops at the first NaN loss and
-        says so. The state after each epoch is saved in `backup_dir`, from which an
-        interrupted fit resumes. `tensorboard`, `(log folder, hyperparameters)`,
+        says so. The state after an epoch is saved in `backup_dir` every `backup_seconds`,
+        from which an interrupted fit resumes. `tensorboard`, `(log folder, hyperparameters)`,
         writes each epoch's metrics there for TensorBoard, with the run's settings.
         """
         history_path = self.history_dir / f"{history_name}.csv"
@@ -98,7 +90,7 @@ class Trainer:
                 epochs=epochs,
                 shuffle=False,  # The training split shuffles itself, by the run's seed.
                 verbose=self.fit_verbosity,
-                callbacks=[*standard, ResumableBackup(backup_dir)],
+                callbacks=[*standard, ResumableBackup(backup_dir, self.backup_seconds)],
             )
         history = read_history(history_path)
         losses = history.get("loss", [])
@@ -124,6 +116,33 @@ class Trainer:
         if id(model) not in self._loops:
             self._loops[id(model)] = StrategyLoop(model, self.scale.strategy)
         return self._loops[id(model)]
+
+
+class Twins:
+    """One kept model per architecture, whose traced graphs every model of that architecture
+    borrows: `load(model, batch)` returns the kept model holding `model`'s state (weights and
+    random-seed states) with its optimizer back at its initial state; the first model of an
+    architecture is kept as it is. Copy the state back with `copy_state(twin, model)`."""
+
+    def __init__(self):
+        self._kept = {}  # architecture key -> (twin model, its optimizer's initial values)
+
+    def knows(self, model, batch):
+        """Whether a model of `model`'s architecture is kept already."""
+        return architecture_key(model, batch) in self._kept
+
+    def load(self, model, batch):
+        key = architecture_key(model, batch)
+        if key not in self._kept:
+            model.optimizer.build(model.trainable_variables)
+            initial = [variable.numpy() for variable in model.optimizer.variables]
+            self._kept[key] = (model, initial)
+            return model
+        twin, initial = self._kept[key]
+        copy_state(model, twin)
+        for variable, value in zip(twin.optimizer.variables, initial):
+            variable.assign(value)
+        return twin
 
 
 class EpochScalars(keras.callbacks.Callback):

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from cookbook import checkpoints
 from cookbook import scaling
 from cookbook.trainer import Trainer
 from tests.processes import environment
@@ -30,10 +31,15 @@ class InterruptAt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def fit(tmp_path, name, callbacks=(), model=None):
+def fit(tmp_path, name, callbacks=(), model=None, backup_seconds=0):
     keras.utils.set_random_seed(0)
     model = model or tiny_model()
-    trainer = Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=tmp_path / name / "history", verbose=0)
+    trainer = Trainer(
+        scaling.setup(scaling.ScaleOptions()),
+        history_dir=tmp_path / name / "history",
+        verbose=0,
+        backup_seconds=backup_seconds,  # 0: a backup after every epoch
+    )
     outcome = trainer.fit(
         model,
         tiny_data(),
@@ -55,9 +61,9 @@ def uninterrupted(tmp_path_factory):
     return model.get_weights(), without_times(outcome["history"])
 
 
-def interrupted(tmp_path, at):
+def interrupted(tmp_path, at, backup_seconds=0):
     with pytest.raises(KeyboardInterrupt):
-        fit(tmp_path, "run", callbacks=[InterruptAt(at)])
+        fit(tmp_path, "run", callbacks=[InterruptAt(at)], backup_seconds=backup_seconds)
     return tmp_path / "run" / "backup"
 
 
@@ -71,6 +77,21 @@ def test_a_resumed_fit_continues_where_it_stopped_with_the_same_history(tmp_path
     assert without_times(outcome["history"]) == history
     for resumed, whole in zip(model.get_weights(), weights):
         np.testing.assert_array_equal(resumed, whole)
+
+
+def test_backups_wait_for_their_interval_and_a_run_without_one_starts_over(tmp_path, uninterrupted):
+    backup = interrupted(tmp_path, at=3, backup_seconds=3600)
+    assert not backup.exists() or not list(backup.glob("epoch-*"))
+    model, outcome = fit(tmp_path, "run", callbacks=[started := EpochsSeen()], backup_seconds=3600)
+    assert started.epochs == list(range(EPOCHS))
+    assert without_times(outcome["history"]) == uninterrupted[1]
+    for resumed, whole in zip(model.get_weights(), uninterrupted[0]):
+        np.testing.assert_array_equal(resumed, whole)
+
+
+def test_the_trainer_backs_up_every_backup_seconds_by_default():
+    trainer = Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=None)
+    assert trainer.backup_seconds == checkpoints.BACKUP_SECONDS > 0
 
 
 class EpochsSeen(keras.callbacks.Callback):

@@ -47,7 +47,7 @@ def tiny_model(learning_rate=0.1, activation="relu", name=None):
 
 @pytest.fixture()
 def trainer(tmp_path):
-    return Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=tmp_path / "history", verbose=0)
+    return Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=tmp_path / "history", verbose=0, backup_seconds=0)
 
 
 def fit(trainer, tmp_path, model, data, epochs=3, callbacks=()):
@@ -79,9 +79,19 @@ def test_fit_resumes_from_backup_after_interruption(trainer, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         fit(trainer, tmp_path, tiny_model(), tiny_data(), epochs=4, callbacks=[Interrupt()])
     model = tiny_model()
-    run = fit(trainer, tmp_path, model, tiny_data(), epochs=4)
+    run = fit(trainer, tmp_path, model, tiny_data(), epochs=4, callbacks=[started := EpochsSeen()])
+    assert started.epochs == [1, 2, 3]  # the interrupt came before epoch 2's backup
     assert run["epochs_trained"] == 4
     assert int(model.optimizer.iterations.numpy()) == 4 * 4
+
+
+class EpochsSeen(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
 
 
 def test_read_history_keeps_the_last_row_of_a_repeated_epoch(tmp_path):
