@@ -340,6 +340,12 @@ class Run:
     def plot_path(self, name):
         return self._experiment.plot_path(name)
 
+    @property
+    def twins(self):
+        """The `cookbook.trainer.Twins` the harness trains through: pass it to models trained
+        outside `fit` (`cookbook.wrappers.SKLearnClassifier(twins=...)`) to share traced graphs."""
+        return self._experiment.trainer.twins
+
     def fit(self, model, data=None, *, epochs=None, callbacks=()):
         """Trains the compiled `model` on `data` (the run's by default) for the run's epochs.
 

@@ -17,14 +17,24 @@ scikit-learn's ensembles; `SKLearnClassifier` here is a thin subclass that close
 `random_state` (an int, or None to leave the seeds alone) seeds the member before it is
 built, so members of one ensemble start from different weights, reproducibly; the
 meta-estimators fill it in for each member from their own `random_state`.
+
+`twins` (a `cookbook.trainer.Twins`, optional) makes the members of one architecture train
+through one kept model: each member's own model is built and initialized as usual, lends
+its state to the kept model, which fits with its graphs traced once, and takes the trained
+state back. An ensemble of small networks otherwise spends much of its time tracing each
+member's graphs; the numbers are those of each member's own model.
 """
 
+import keras
 import numpy as np
 from keras.wrappers import SKLearnClassifier as KerasSKLearnClassifier
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import validate_data
 
 from cookbook.seeding import seed_everything
+from cookbook.trainer import copy_state
+
+PREDICT_CHUNK = 1024  # rows per eager call when predicting
 
 
 class SKLearnClassifier(KerasSKLearnClassifier):
@@ -34,9 +44,10 @@ class SKLearnClassifier(KerasSKLearnClassifier):
     whose outputs are class probabilities (the targets arrive one-hot encoded).
     """
 
-    def __init__(self, model, warm_start=False, model_kwargs=None, fit_kwargs=None, random_state=None):
+    def __init__(self, model, warm_start=False, model_kwargs=None, fit_kwargs=None, random_state=None, twins=None):
         super().__init__(model, warm_start=warm_start, model_kwargs=model_kwargs, fit_kwargs=fit_kwargs)
         self.random_state = random_state
+        self.twins = twins
 
     def __sklearn_clone__(self):
         return type(self)(**{**self.get_params(deep=False), "fit_kwargs": dict(self.fit_kwargs or {})})
@@ -51,14 +62,39 @@ class SKLearnClassifier(KerasSKLearnClassifier):
         original = self.fit_kwargs
         try:
             self.fit_kwargs = fit_kwargs  # the parent reads (and updates) this dict
-            return super().fit(X, y)
+            super().fit(X, y)
         finally:
             self.fit_kwargs = original
+        if self.twins is not None:  # the parent trained the kept model: take the state back
+            copy_state(self.model_, self._own_model)
+            self.model_ = self._own_model
+            del self._own_model
+        return self
+
+    def _get_model(self, X, y):
+        model = super()._get_model(X, y)
+        if self.twins is None:
+            return model
+        self._twin_batch = (X[:1], y[:1])
+        if not self.twins.knows(model, self._twin_batch):
+            # The kept model must not be a member's own, which later members would overwrite:
+            # keep a spare, then build the member again from its seed, as if the spare never was.
+            self.twins.load(super()._get_model(X, y), self._twin_batch)
+            if self.random_state is not None:
+                seed_everything(int(self.random_state) % 2**31)
+                model = super()._get_model(X, y)
+        self._own_model = model
+        return self.twins.load(model, self._twin_batch)
 
     def decision_function(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        return self.model_.predict(X, verbose=0)  # members predict often: no progress bars
+        # Called eagerly, in chunks: `model.predict` builds a tf.data pipeline and traces a
+        # graph for every member, which took longer than predicting; eager calls also work
+        # under every distribution strategy.
+        starts = range(0, len(X), PREDICT_CHUNK)
+        chunks = [self.model_(X[start : start + PREDICT_CHUNK], training=False) for start in starts]
+        return np.concatenate([keras.ops.convert_to_numpy(chunk) for chunk in chunks])
 
     def predict_proba(self, X):
         probabilities = np.asarray(self.decision_function(X), dtype="float64")

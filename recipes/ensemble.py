@@ -93,6 +93,7 @@ def member(run, seed, epochs=None):
         model_kwargs={"image_shape": run.data.facts.input_shape},
         fit_kwargs={"epochs": epochs or run.epochs, "batch_size": run.batch_size, "verbose": run.verbose},
         random_state=seed,
+        twins=run.twins,  # every member of one architecture shares one traced graph
     )
 
 

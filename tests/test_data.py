@@ -54,6 +54,17 @@ def test_digits_pixels_match_scikit_learn(data_dir):
         assert expected[image.numpy()[..., 0].tobytes()] == label.numpy()
 
 
+@pytest.mark.parametrize("batch_size", [32, 50, None])
+def test_arrays_give_a_split_example_by_example_in_its_order(data_dir, batch_size):
+    data, twin = (load_dataset("digits", data_dir=data_dir, batch_size=batch_size, seed=4) for _ in range(2))
+    for split in ("train", "test"):  # each the first pass over its split: the same shuffle
+        images, labels = data.arrays(split)
+        examples = list(getattr(twin, split).unbatch().as_numpy_iterator())
+        assert images.shape == (len(examples), *data.facts.input_shape) and labels.shape == (len(examples),)
+        np.testing.assert_array_equal(images, np.stack([image for image, _ in examples]))
+        np.testing.assert_array_equal(labels, [label for _, label in examples])
+
+
 def test_training_order_follows_the_seed(data_dir):
     def order(seed):
         return labels_of(load_dataset("digits", data_dir=data_dir, seed=seed).train)

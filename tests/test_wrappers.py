@@ -12,6 +12,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
+from cookbook.trainer import Twins
 from cookbook.wrappers import SKLearnClassifier
 
 
@@ -27,9 +28,9 @@ def digits():
     return (X / 16).astype("float32")[:300], y[:300]
 
 
-def classifier(**kwargs):
+def classifier(network=softmax_regression, **kwargs):
     options = {"fit_kwargs": {"epochs": 3, "verbose": 0}, "random_state": 0, **kwargs}
-    return SKLearnClassifier(softmax_regression, **options)
+    return SKLearnClassifier(network, **options)
 
 
 def test_clones_keep_fit_kwargs_and_train_that_long(digits):
@@ -90,3 +91,43 @@ def test_scikit_learn_ensembles_run_on_it(digits):
         probabilities = ensemble.predict_proba(X[held_out])
         np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-6)
         assert np.mean(ensemble.predict(X[held_out]) == y[held_out]) > 0.5
+
+
+def dropout_network(X, y):
+    model = keras.Sequential(
+        [
+            keras.Input(X.shape[1:]),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dropout(0.5),  # its seed state must travel with each member
+            keras.layers.Dense(y.shape[1], activation="softmax"),
+        ]
+    )
+    model.compile(keras.optimizers.Adam(0.01), "categorical_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("meta", ["bagging", "boosting", "members"])
+def test_members_trained_through_twins_match_members_trained_alone(digits, meta):
+    X, y = digits
+    twins = Twins()
+
+    def fitted(twins):
+        member = classifier(dropout_network, twins=twins)
+        if meta == "bagging":
+            return BaggingClassifier(member, n_estimators=3, random_state=0).fit(X, y).estimators_
+        if meta == "boosting":
+            return AdaBoostClassifier(member, n_estimators=3, random_state=0).fit(X, y).estimators_
+        return [clone(member).set_params(random_state=s).fit(X, y) for s in (0, 1, 2)]
+
+    alone, through = fitted(None), fitted(twins)
+    assert len(alone) == len(through)
+    for a, b in zip(alone, through):
+        assert b.model_ is not a.model_
+        for x, z in zip(a.model_.get_weights(), b.model_.get_weights()):
+            np.testing.assert_allclose(x, z, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-5, atol=1e-6)
+    # Each member keeps its own trained model; they all borrowed one kept model's graphs.
+    assert len({id(member.model_) for member in through}) == len(through)
+    assert len(twins._kept) == 1
+    kept = next(iter(twins._kept.values()))[0]
+    assert all(member.model_ is not kept for member in through)

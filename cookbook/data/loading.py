@@ -52,8 +52,9 @@ class Dataset:
 
     def arrays(self, split):
         """A split as NumPy `(images, labels)`, in its stored order, for scikit-learn."""
-        images, labels = zip(*getattr(self, split).unbatch().as_numpy_iterator())
-        return np.stack(images), np.array(labels)
+        # Batch by batch: element by element (`unbatch`) took a third of the ensemble recipe.
+        images, labels = zip(*getattr(self, split).as_numpy_iterator())
+        return np.concatenate(images), np.concatenate(labels)
 
 
 def load_dataset(name=DEFAULT_DATASET, *, batch_size=32, seed=0, data_dir=None, image_size=None):
