@@ -13,6 +13,7 @@ from cookbook import scaling
 from cookbook.trainer import Trainer
 from tests.processes import environment
 from tests.processes import start
+from tests.test_trainer import EpochsSeen
 from tests.test_trainer import tiny_data
 from tests.test_trainer import tiny_model
 
@@ -92,15 +93,6 @@ def test_backups_wait_for_their_interval_and_a_run_without_one_starts_over(tmp_p
 def test_the_trainer_backs_up_every_backup_seconds_by_default():
     trainer = Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=None)
     assert trainer.backup_seconds == checkpoints.BACKUP_SECONDS > 0
-
-
-class EpochsSeen(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "remove", "empty"])

@@ -86,6 +86,8 @@ def test_fit_resumes_from_backup_after_interruption(trainer, tmp_path):
 
 
 class EpochsSeen(keras.callbacks.Callback):
+    """Records the epochs a fit begins."""
+
     def __init__(self):
         super().__init__()
         self.epochs = []
