@@ -9,8 +9,8 @@ import time
 
 import keras
 
+from cookbook import checkpoints
 from cookbook.callbacks import EpochSeconds
-from cookbook.checkpoints import BACKUP_SECONDS
 from cookbook.checkpoints import ResumableBackup
 from cookbook.tracing import build_training_state
 from cookbook.training_loop import StrategyLoop
@@ -36,11 +36,12 @@ class Trainer:
     The numbers are those of training the model itself.
     """
 
-    def __init__(self, scale, *, history_dir, verbose=False, backup_seconds=BACKUP_SECONDS):
+    def __init__(self, scale, *, history_dir, verbose=False, backup_seconds=None):
         self.scale = scale
         self.history_dir = history_dir
         self.verbose = verbose
-        self.backup_seconds = backup_seconds  # see `cookbook.checkpoints`
+        # Seconds between backups (see `cookbook.checkpoints`); None: its BACKUP_SECONDS.
+        self.backup_seconds = checkpoints.BACKUP_SECONDS if backup_seconds is None else backup_seconds
         self.twins = Twins()
         self._loops = {}  # id(twin) -> StrategyLoop, under the strategy that needs one
 

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from cookbook import checkpoints
 from cookbook import locking
 from cookbook.cli import main
 from cookbook.results import write_json_atomic
@@ -182,6 +183,7 @@ def test_a_full_disk_while_training_ends_in_one_line_and_keeps_the_finished_seed
         return usage if len(saved) <= 2 else usage._replace(free=0)
 
     monkeypatch.setattr(shutil, "disk_usage", filling)
+    monkeypatch.setattr(checkpoints, "BACKUP_SECONDS", 0)  # a backup after every epoch
     result = invoke("run", "dropout", "--quick", "--seeds", "1", "--data-dir", data_dir, "--out", tmp_path)
     assert_clean(result, 1, "dropout")
     assert "No space left on device" in result.output
