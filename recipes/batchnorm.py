@@ -11,7 +11,7 @@ Measures: the same small ConvNet with and without batch normalization (`cookbook
 Regime: the learning rate. Ioffe & Szegedy 2015 (Fig. 2, Table 2) counted steps at the
     baseline's own learning rate and then raised it 5x and 30x, so the "fewer steps" part is
     read at 0.01, the plain network's usual rate, and the higher rates are the second part.
-Time on CPU: about 1.1 minutes on 2 cores at default settings; `--quick` about 10 seconds.
+Time on CPU: about 0.8 minutes on 2 cores at default settings; `--quick` about 10 seconds.
 """
 
 """

@@ -11,7 +11,7 @@ Regime: the training-set size. A convolution builds in what an MLP must learn fr
     (local features, the same at every position), so its advantage should be largest with
     few examples; LeCun et al. 1998 (Fig. 6, test error against training-set size) trained
     LeNet-5 on all 60,000 MNIST digits, so the headline verdict is read at 100%.
-Time on CPU: about 1 minute on 2 cores at default settings; `--quick` about 10 seconds.
+Time on CPU: about 40 seconds on 2 cores at default settings; `--quick` about 10 seconds.
 """
 
 """

@@ -14,7 +14,7 @@ Measures: ResNet-style networks (`cookbook.models.resnet_style`) with and withou
 Regime: each step up in depth (8 -> 20, 20 -> 32 weight layers). He et al. 2016 (Fig. 1 and
     6) saw plain networks degrade from 20 layers up, so the headline verdict is read at the
     deepest step; a plain network not degrading at the shallow step is what the paper expects.
-Time on CPU: about 3 minutes on 2 cores at default settings; `--quick` about 35 seconds.
+Time on CPU: about 2.6 minutes on 2 cores at default settings; `--quick` about 35 seconds.
 """
 
 """

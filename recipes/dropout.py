@@ -11,7 +11,7 @@ Measures: a two-hidden-layer ReLU MLP of 512 units per layer (big enough to memo
 Regime: the training-set size. Srivastava et al. 2014, Fig. 9 (MNIST): dropout gives no gain
     with 100 to 500 training examples and clear gains from about 1,000 up; the paper's own
     result is on the whole training set, so the headline verdict is read at 100%.
-Time on CPU: about 1.6 minutes on 2 cores at default settings; `--quick` about 13 seconds.
+Time on CPU: about 1.2 minutes on 2 cores at default settings; `--quick` about 13 seconds.
 """
 
 """

@@ -16,7 +16,7 @@ Regime: the training-set size. Averaging and bagging reduce variance, which is l
     members trained on few examples (Breiman 1996: bagging helps unstable learners most);
     Krizhevsky et al. 2012 averaged CNNs trained on all of ImageNet, so the headline verdict
     is read at 100%.
-Time on CPU: about 7.3 minutes on 2 cores at default settings; `--quick` about 20 seconds.
+Time on CPU: about 1.9 minutes on 2 cores at default settings; `--quick` about 20 seconds.
 """
 
 """

@@ -11,7 +11,7 @@ Regime: the mini-batch size, each against the full batch (no worse by more than 
     of test accuracy). Keskar et al. 2017 (Table 1, Fig. 2) compared small batches of 256
     against large ones of 10% of the data, so the headline verdict is read at batch size 32,
     the recipes' default and the small-batch side of that comparison.
-Time on CPU: about 0.9 minutes on 2 cores at default settings (batch size 1 takes most of it);
+Time on CPU: about 0.8 minutes on 2 cores at default settings (batch size 1 takes most of it);
     `--quick` about 13 seconds.
 """
 

@@ -11,7 +11,7 @@ Measures: the same small ConvNet trained with each of the five from-scratch opti
 Regime: the optimizer Adam is compared with. Kingma & Ba 2015 (Fig. 1 to 3) compared Adam
     with each of the others and claimed it was at least as fast as every one, so every point
     counts: the headline holds only if Adam is no slower than each (by half an epoch at most).
-Time on CPU: about 0.9 minutes on 2 cores at default settings; `--quick` about 15 seconds.
+Time on CPU: about 0.8 minutes on 2 cores at default settings; `--quick` about 15 seconds.
 """
 
 """

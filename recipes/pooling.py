@@ -14,7 +14,7 @@ Regime: a shift of the test images. Scherer et al. 2010 and Springenberg et al. 
     on unshifted test sets, so the headline verdict is read at shift 0; Zhang 2019 (Fig. 1 and
     Table 1) measured that neither max pooling nor strided convolution keeps a network's output
     fixed under small shifts.
-Time on CPU: about 1 minute on 2 cores at default settings; `--quick` about 10 seconds.
+Time on CPU: about 0.7 minutes on 2 cores at default settings; `--quick` about 10 seconds.
 """
 
 """

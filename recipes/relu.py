@@ -11,7 +11,7 @@ Measures: the same 8-weight-layer plain CNN trained with each activation (same i
 Regime: the training accuracy to reach (50%, 75%, 90%). Krizhevsky et al. 2012 (Fig. 1)
     timed 25% training error, so the headline verdict is read at 75%; a lower target shows
     whether the advantage is there from the start, a higher one whether it lasts.
-Time on CPU: about 1.4 minutes on 2 cores at default settings; `--quick` about 11 seconds.
+Time on CPU: about 1.2 minutes on 2 cores at default settings; `--quick` about 11 seconds.
 """
 
 """
