@@ -355,7 +355,7 @@ class Run:
         data = self.data if data is None else data
         trainer = self._experiment.trainer
         if id(model) not in self._twins:
-            self._twins[id(model)] = (model, trainer.twin_for(model, next(iter(data.validation))))
+            self._twins[id(model)] = (model, trainer.twins.load(model, next(iter(data.validation))))
         twin = self._twins[id(model)][1]
         self.outcome = trainer.fit(
             twin,

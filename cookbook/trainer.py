@@ -51,10 +51,6 @@ class Trainer:
         and TensorBoard, and the terminal shows the tour's progress instead."""
         return 2 if self.verbose else 0
 
-    def twin_for(self, model, batch):
-        """The kept model of `model`'s architecture, now holding `model`'s initial state."""
-        return self.twins.load(model, batch)
-
     def fit(self, model, data, *, history_name, backup_dir, epochs, callbacks=(), tensorboard=None):
         """`model.fit` with the standard callbacks; returns the history and how training ended.
 

@@ -120,7 +120,7 @@ def test_a_twin_trains_exactly_as_the_fresh_model_would(trainer, tmp_path):
     def trained(seed, through_twin):
         keras.utils.set_random_seed(seed)
         model = dropout_model()
-        twin = trainer.twin_for(model, batch) if through_twin else model
+        twin = trainer.twins.load(model, batch) if through_twin else model
         twin.fit(data.train, epochs=3, verbose=0)
         return twin, [w.copy() for w in twin.get_weights()]
 

@@ -116,7 +116,7 @@ class DataSource:
             elif replicas > 1:
                 batch = max(batch, replicas)
             pipelines[split] = _pipeline(ds, size, batch, seed if split == "train" else None, drop_remainder)
-        sizes = {split: size for split, (_, size) in splits.items()} | {"train": distinct}
+        sizes = {**self.facts.split_sizes, "train": distinct}
         return Dataset(**pipelines, facts=dataclasses.replace(self.facts, split_sizes=sizes))
 
     @property
