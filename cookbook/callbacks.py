@@ -57,7 +57,12 @@ class GradientNorms(keras.callbacks.Callback):
 
 class EpochSeconds(keras.callbacks.Callback):
     """Adds the epoch's wall time to its logs: `epoch_seconds` in all, `train_seconds`
-    for the training steps alone (validation excluded)."""
+    for the training steps alone (validation excluded). With `shares` seeds trained as one
+    model (`cookbook.fused`), each seed's share: the time divided by `shares`."""
+
+    def __init__(self, shares=1):
+        super().__init__()
+        self.shares = shares
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
@@ -70,6 +75,6 @@ class EpochSeconds(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
         if logs is not None:
-            logs["epoch_seconds"] = now - self._started
-            logs["train_seconds"] = (self._training_ended or now) - self._started
+            logs["epoch_seconds"] = (now - self._started) / self.shares
+            logs["train_seconds"] = ((self._training_ended or now) - self._started) / self.shares
         self._started = None

@@ -42,7 +42,7 @@ from cookbook.resume import ResumeStore
 from cookbook.seeding import seed_everything
 from cookbook.settings import resolve_settings
 from cookbook.trainer import Trainer
-from cookbook.trainer import copy_state
+from cookbook.twins import copy_state
 
 RUN_BATCH_SIZE = object()
 QUICK_NOTE = " (--quick: fewer seeds and epochs, so these verdicts are not decisive.)"
@@ -342,7 +342,7 @@ class Run:
 
     @property
     def twins(self):
-        """The `cookbook.trainer.Twins` the harness trains through: pass it to models trained
+        """The `cookbook.twins.Twins` the harness trains through: pass it to models trained
         outside `fit` (`cookbook.wrappers.SKLearnClassifier(twins=...)`) to share traced graphs."""
         return self._experiment.trainer.twins
 

@@ -2,9 +2,8 @@
 one traced graph per architecture."""
 
 import csv
-import hashlib
-import json
 import math
+import shutil
 import time
 
 import keras
@@ -12,8 +11,13 @@ import keras
 from cookbook import checkpoints
 from cookbook.callbacks import EpochSeconds
 from cookbook.checkpoints import ResumableBackup
+from cookbook.fused import PerSeed
+from cookbook.fused import fuse
+from cookbook.fused import zip_seeds
 from cookbook.tracing import build_training_state
 from cookbook.training_loop import StrategyLoop
+from cookbook.twins import Twins
+from cookbook.twins import copy_state
 
 # Batches per call of the traced step. A small network's step is mostly Python and
 # dispatch overhead; running 16 batches in one traced loop gives the same numbers (the same
@@ -60,10 +64,7 @@ class Trainer:
         from which an interrupted fit resumes. `tensorboard`, `(log folder, hyperparameters)`,
         writes each epoch's metrics there for TensorBoard, with the run's settings.
         """
-        history_path = self.history_dir / f"{history_name}.csv"
-        if not backup_dir.exists() and history_path.exists():
-            history_path.unlink()  # Left by an earlier, completed run: start its history anew.
-        history_path.parent.mkdir(parents=True, exist_ok=True)
+        history_path = self._history_path(history_name, backup_dir)
         if self.scale.options.jit is not None:
             model.jit_compile = self.scale.options.jit
         batched_steps(model)
@@ -71,8 +72,7 @@ class Trainer:
             *callbacks,
             EpochSeconds(),
             keras.callbacks.TerminateOnNaN(),
-            keras.callbacks.CSVLogger(str(history_path), append=True),
-            *([EpochScalars(*tensorboard)] if tensorboard else []),
+            *self._loggers(history_path, tensorboard),
         ]
         started = time.perf_counter()
         if self.scale.custom_loop:
@@ -89,13 +89,74 @@ class Trainer:
                 verbose=self.fit_verbosity,
                 callbacks=[*standard, ResumableBackup(backup_dir, self.backup_seconds)],
             )
+        return self._outcome(model, history_path, time.perf_counter() - started)
+
+    def fit_fused(self, members, datasets, *, history_names, backup_dir, epochs, callbacks, tensorboards, progress=()):
+        """Trains `members` (one compiled model per seed, each with its `Dataset`) as one
+        `cookbook.fused.FusedSeeds` model; see `fit`. `callbacks[k]` and `tensorboards[k]` are
+        seed k's, and each seed gets its own history, as in a standalone `fit`; `progress`
+        callbacks see the fused model. Returns each seed's outcome, or None when a seed's loss
+        became NaN (its standalone run stops there, which fused training cannot do for one
+        seed: the caller trains the seeds one at a time instead).
+        """
+        fused = fuse(members)
+        if self.scale.options.jit is not None:
+            fused.jit_compile = self.scale.options.jit
+        batched_steps(fused)
+        train = zip_seeds([data.train for data in datasets])
+        validation = zip_seeds([data.validation for data in datasets])
+        batch = next(iter(validation))
+        twin = self.twins.load(fused, batch)
+        paths = [self._history_path(name, backup_dir) for name in history_names]
+        per_seed = [PerSeed(k, [*callbacks[k], *self._loggers(path, tensorboards[k])]) for k, path in enumerate(paths)]
+        diverged = StopOnNaN()
+        started = time.perf_counter()
+        build_training_state(twin, batch)
+        twin.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            shuffle=False,
+            verbose=self.fit_verbosity,
+            callbacks=[
+                EpochSeconds(shares=len(members)),
+                diverged,
+                *per_seed,
+                *progress,
+                ResumableBackup(backup_dir, self.backup_seconds),
+            ],
+        )
+        if diverged.stopped:
+            shutil.rmtree(backup_dir, ignore_errors=True)
+            return None
+        if twin is not fused:
+            copy_state(twin, fused)
+        share = (time.perf_counter() - started) / len(members)
+        return [{**self._outcome(twin, path, share), "fused_seeds": len(members)} for path in paths]
+
+    def _history_path(self, history_name, backup_dir):
+        history_path = self.history_dir / f"{history_name}.csv"
+        if not backup_dir.exists() and history_path.exists():
+            history_path.unlink()  # Left by an earlier, completed run: start its history anew.
+        history_path.parent.mkdir(parents=True, exist_ok=True)
+        return history_path
+
+    @staticmethod
+    def _loggers(history_path, tensorboard):
+        return [
+            keras.callbacks.CSVLogger(str(history_path), append=True),
+            *([EpochScalars(*tensorboard)] if tensorboard else []),
+        ]
+
+    @staticmethod
+    def _outcome(model, history_path, fit_seconds):
         history = read_history(history_path)
         losses = history.get("loss", [])
         return {
             "history": history,
             "epochs_trained": len(losses),
             "diverged": bool(losses) and not math.isfinite(losses[-1]),
-            "fit_seconds": time.perf_counter() - started,
+            "fit_seconds": fit_seconds,
             # What really ran, beside the options that asked for it.
             "compute_dtype": model.dtype_policy.compute_dtype,
             "jit_compile": bool(model.jit_compile),
@@ -115,31 +176,15 @@ class Trainer:
         return self._loops[id(model)]
 
 
-class Twins:
-    """One kept model per architecture, whose traced graphs every model of that architecture
-    borrows: `load(model, batch)` returns the kept model holding `model`'s state (weights and
-    random-seed states) with its optimizer back at its initial state; the first model of an
-    architecture is kept as it is. Copy the state back with `copy_state(twin, model)`."""
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss is not finite, and remembers it."""
 
-    def __init__(self):
-        self._kept = {}  # architecture key -> (twin model, its optimizer's initial values)
+    stopped = False
 
-    def knows(self, model, batch):
-        """Whether a model of `model`'s architecture is kept already."""
-        return architecture_key(model, batch) in self._kept
-
-    def load(self, model, batch):
-        key = architecture_key(model, batch)
-        if key not in self._kept:
-            model.optimizer.build(model.trainable_variables)
-            initial = [variable.numpy() for variable in model.optimizer.variables]
-            self._kept[key] = (model, initial)
-            return model
-        twin, initial = self._kept[key]
-        copy_state(model, twin)
-        for variable, value in zip(twin.optimizer.variables, initial):
-            variable.assign(value)
-        return twin
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.stopped = self.model.stop_training = True
 
 
 class EpochScalars(keras.callbacks.Callback):
@@ -188,48 +233,6 @@ def batched_steps(model):
     `model` with a number of its own."""
     if model.steps_per_execution == 1 and model.train_function is None and model.test_function is None:
         model.steps_per_execution = steps_per_execution()
-
-
-def copy_state(source, target):
-    """Assigns every variable of `source` (weights, random-seed states) to `target`'s."""
-    shapes = [tuple(v.shape) for v in source.variables]
-    if shapes != [tuple(v.shape) for v in target.variables]:
-        raise ValueError(f"Cannot copy the state of {source.name!r}: the models differ in their variables.")
-    for to, value in zip(target.variables, source.variables):
-        to.assign(value)
-
-
-def architecture_key(model, batch):
-    """What fixes a model's traced graphs: its layers and their settings (not their names),
-    its variables, what it was compiled with, and the shape of the batches it sees."""
-    description = {
-        "layers": [_layer_description(layer) for layer in _leaf_layers(model)],
-        "variables": [(v.path.rsplit("/", 1)[-1], tuple(v.shape), str(v.dtype)) for v in model.variables],
-        "compiled": _without_names(model.get_compile_config()),
-        "batch": [tuple(keras.ops.shape(x)) for x in keras.tree.flatten(batch)],
-    }
-    text = json.dumps(description, sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _leaf_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
-
-
-def _layer_description(layer):
-    return [type(layer).__module__, type(layer).__qualname__, _without_names(layer.get_config())]
-
-
-def _without_names(value):
-    if isinstance(value, dict):
-        return {k: _without_names(v) for k, v in value.items() if k != "name"}
-    if isinstance(value, (list, tuple)):
-        return [_without_names(v) for v in value]
-    return value
 
 
 def read_history(path):

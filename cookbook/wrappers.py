@@ -18,7 +18,7 @@ scikit-learn's ensembles; `SKLearnClassifier` here is a thin subclass that close
 built, so members of one ensemble start from different weights, reproducibly; the
 meta-estimators fill it in for each member from their own `random_state`.
 
-`twins` (a `cookbook.trainer.Twins`, optional) makes the members of one architecture train
+`twins` (a `cookbook.twins.Twins`, optional) makes the members of one architecture train
 through one kept model: each member's own model is built and initialized as usual, lends
 its state to the kept model, which fits with its graphs traced once, and takes the trained
 state back. An ensemble of small networks otherwise spends much of its time tracing each
@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import validate_data
 
 from cookbook.seeding import seed_everything
-from cookbook.trainer import copy_state
+from cookbook.twins import copy_state
 
 PREDICT_CHUNK = 1024  # rows per eager call when predicting
 

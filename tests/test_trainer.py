@@ -14,9 +14,9 @@ from cookbook.data import DatasetFacts
 from cookbook.experiment import run_recipe
 from cookbook.settings import RunConfig
 from cookbook.trainer import Trainer
-from cookbook.trainer import architecture_key
-from cookbook.trainer import copy_state
 from cookbook.trainer import read_history
+from cookbook.twins import architecture_key
+from cookbook.twins import copy_state
 from tests.recipe_files import write_recipe
 
 

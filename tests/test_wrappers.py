@@ -12,7 +12,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import has_fit_parameter
 
-from cookbook.trainer import Twins
+from cookbook.twins import Twins
 from cookbook.wrappers import SKLearnClassifier
 
 

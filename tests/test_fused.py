@@ -1,0 +1,150 @@
+"""Fused seeds: each seed trained inside one fused model ends where its standalone run ends."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cookbook import optimizers
+from cookbook import scaling
+from cookbook.callbacks import GradientNorms
+from cookbook.data import Dataset
+from cookbook.data import DatasetFacts
+from cookbook.fused import seed_logs
+from cookbook.fused import why_not_fused
+from cookbook.models import small_convnet
+from cookbook.seeding import seed_everything
+from cookbook.trainer import Trainer
+
+SEEDS = (3, 4)
+EPOCHS = 2
+TOLERANCE = 1e-5
+
+
+def seed_data(seed, size=96, batch_size=16, corrupt=False):
+    """Images of 8x8 whose class is their brightness, the training order shuffled by `seed`;
+    `corrupt`: one training image is NaN."""
+    rng = np.random.default_rng(0)
+    images = rng.random((size, 8, 8, 1), dtype=np.float32)
+    labels = (images.mean(axis=(1, 2, 3)) > 0.5).astype(np.int32)
+    whole = tf.data.Dataset.from_tensor_slices((images, labels))
+    train_images = np.where(np.arange(size)[:, None, None, None] == 5, np.nan, images) if corrupt else images
+    train = tf.data.Dataset.from_tensor_slices((train_images.astype(np.float32), labels))
+    train = train.shuffle(size, seed=seed).batch(batch_size)
+    facts = DatasetFacts("bright", (8, 8, 1), 2, ("dark", "bright"), {"train": size})
+    return Dataset(train, whole.batch(batch_size), whole.batch(batch_size), facts)
+
+
+def seed_model(seed, optimizer=lambda: keras.optimizers.Adam(0.01)):
+    """The recipes' small ConvNet with batch normalization and dropout, initialized by `seed`."""
+    seed_everything(seed)
+    model = small_convnet((8, 8, 1), 2, batch_norm=True, dropout=0.5)
+    model.compile(optimizer(), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def make_trainer(folder):
+    return Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=folder / "history", backup_seconds=0)
+
+
+def standalone(folder, seed, optimizer, callbacks=()):
+    model = seed_model(seed, optimizer)
+    outcome = make_trainer(folder).fit(
+        model,
+        seed_data(seed),
+        history_name=f"seed{seed}",
+        backup_dir=folder / f"backup{seed}",
+        epochs=EPOCHS,
+        callbacks=callbacks,
+    )
+    return model, outcome
+
+
+def fused(folder, optimizer, callbacks=None, corrupt_seed=None):
+    members = [seed_model(seed, optimizer) for seed in SEEDS]
+    outcomes = make_trainer(folder).fit_fused(
+        members,
+        [seed_data(seed, corrupt=seed == corrupt_seed) for seed in SEEDS],
+        history_names=[f"seed{seed}" for seed in SEEDS],
+        backup_dir=folder / "backup",
+        epochs=EPOCHS,
+        callbacks=callbacks or [[] for _ in SEEDS],
+        tensorboards=[None for _ in SEEDS],
+    )
+    return members, outcomes
+
+
+def assert_same_training(alone, alone_outcome, member, fused_outcome):
+    assert len(alone.variables) == len(member.variables)
+    for expected, actual in zip(alone.variables, member.variables):
+        np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=TOLERANCE, err_msg=expected.path)
+    for metric in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(
+            fused_outcome["history"][metric], alone_outcome["history"][metric], atol=TOLERANCE, err_msg=metric
+        )
+    assert fused_outcome["epochs_trained"] == alone_outcome["epochs_trained"] == EPOCHS
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [lambda: keras.optimizers.Adam(0.01), lambda: optimizers.Momentum(0.05, momentum=0.9)],
+    ids=["keras-adam", "cookbook-momentum"],
+)
+def test_each_fused_seed_ends_where_its_standalone_run_ends(tmp_path, optimizer):
+    members, outcomes = fused(tmp_path / "fused", optimizer)
+    for seed, member, outcome in zip(SEEDS, members, outcomes):
+        alone, alone_outcome = standalone(tmp_path / f"alone{seed}", seed, optimizer)
+        assert_same_training(alone, alone_outcome, member, outcome)
+        assert outcome["fused_seeds"] == len(SEEDS)
+
+
+def test_seeds_really_differ_so_the_comparison_can_fail(tmp_path):
+    members, _ = fused(tmp_path, lambda: keras.optimizers.Adam(0.01))
+    first, second = (member.get_layer("conv_1").kernel.numpy() for member in members)
+    assert np.abs(first - second).max() > 1e-2
+
+
+def test_per_seed_callbacks_see_their_own_model_and_logs(tmp_path):
+    optimizer = lambda: keras.optimizers.Adam(0.01)  # noqa: E731
+    images, labels = next(iter(seed_data(0).validation))
+    _, outcomes = fused(tmp_path / "fused", optimizer, [[GradientNorms(images, labels)] for _ in SEEDS])
+    for seed, outcome in zip(SEEDS, outcomes):
+        _, alone = standalone(tmp_path / f"alone{seed}", seed, optimizer, [GradientNorms(images, labels)])
+        norms = [key for key in alone["history"] if key.startswith("grad_norm/")]
+        assert norms
+        for key in norms:
+            np.testing.assert_allclose(outcome["history"][key], alone["history"][key], atol=TOLERANCE, err_msg=key)
+
+
+def test_a_diverging_seed_stops_the_fused_fit_and_asks_for_one_at_a_time(tmp_path):
+    _, outcomes = fused(tmp_path, lambda: keras.optimizers.Adam(0.01), corrupt_seed=SEEDS[1])
+    assert outcomes is None
+    assert not (tmp_path / "backup").exists()
+
+
+def test_seed_logs_keep_a_seeds_own_metrics_and_the_shared_timings():
+    logs = {"loss": 3.0, "seed_0_loss": 1.0, "seed_1_loss": 2.0, "val_seed_1_accuracy": 0.5, "epoch_seconds": 0.1}
+    assert seed_logs(logs, 1) == {"loss": 2.0, "val_accuracy": 0.5, "epoch_seconds": 0.1}
+    assert seed_logs(logs, 0) == {"loss": 1.0, "epoch_seconds": 0.1}
+
+
+def test_why_not_fused_names_what_fusing_cannot_keep_per_seed():
+    datasets = [seed_data(seed) for seed in SEEDS]
+    assert why_not_fused([seed_model(seed) for seed in SEEDS], datasets) is None
+    assert "single seed" in why_not_fused([seed_model(0)], datasets[:1])
+    clipped = [seed_model(seed, lambda: keras.optimizers.Adam(global_clipnorm=1.0)) for seed in SEEDS]
+    assert "clipping" in why_not_fused(clipped, datasets)
+    wider = seed_model(1)
+    seed_everything(1)
+    wider = small_convnet((8, 8, 1), 2, filters=(8,), batch_norm=True)
+    wider.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert "architecture" in why_not_fused([seed_model(0), wider], datasets)
+    assert "numbers of batches" in why_not_fused([seed_model(s) for s in SEEDS], [datasets[0], seed_data(1, size=48)])
+    regularized = []
+    for seed in SEEDS:
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+        model.add(keras.layers.ActivityRegularization(l1=0.1))
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model(np.zeros((1, 8, 8, 1), np.float32))
+        regularized.append(model)
+    assert "losses of their own" in why_not_fused(regularized, datasets)
