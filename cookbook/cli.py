@@ -132,6 +132,12 @@ def run_options(function):
             help="Show Keras's line per epoch and TensorFlow's start-up logs (also COOKBOOK_VERBOSE=1).",
         ),
         click.option(
+            "--fused-seeds",
+            is_flag=True,
+            help="Train a variant's seeds together as one model: each seed's numbers stay those of "
+            "its own run. Where that cannot hold, seeds train one at a time and result.json says why.",
+        ),
+        click.option(
             "--jit/--no-jit",
             default=None,
             help="Compile steps with XLA [default: Keras's choice, on for GPUs]; not with --strategy.",

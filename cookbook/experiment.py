@@ -11,6 +11,8 @@ A recipe is a module that declares its experiment and nothing else:
 - optionally `CONDITIONS` (or `conditions(settings)`): a regime axis, every variant being
   trained under each condition;
 - optionally `UNSUPPORTED_STRATEGIES`: `{strategy: why}`, refused before anything runs;
+- optionally `ONE_SEED_AT_A_TIME`: why its seeds must not train as one model under
+  `--fused-seeds` (a recipe that times each step, say);
 - `train(run)`: trains one variant under one condition with one seed and returns a dict
   of what it measured;
 - `conclude(results)`: returns a `cookbook.analysis.Conclusion` from every run's records.
@@ -29,6 +31,7 @@ from cookbook.console import Lines
 from cookbook.console import epoch_callback
 from cookbook.data.loading import open_dataset
 from cookbook.errors import CookbookError
+from cookbook.fused import why_not_fused
 from cookbook.locking import exclusive
 from cookbook.plots import plot_regime
 from cookbook.plots import plot_seed_values
@@ -85,6 +88,11 @@ class Recipe:
         if declared is None and hasattr(self.module, "conditions"):
             declared = self.module.conditions(settings)
         return _named(declared) if declared else {None: None}
+
+    @property
+    def one_seed_at_a_time(self):
+        """Why this recipe's seeds never train fused, or None."""
+        return getattr(self.module, "ONE_SEED_AT_A_TIME", None)
 
     def refuse_unsupported(self, options):
         why = getattr(self.module, "UNSUPPORTED_STRATEGIES", {}).get(options.strategy)
@@ -170,6 +178,7 @@ class Experiment:
         self.store = ResumeStore(self.out_dir, {"config": dataclasses.asdict(config), **self.settings})
         self.trainer = Trainer(scale, history_dir=self.out_dir / "history", verbose=config.verbose)
         self.plots = []
+        self.fusion = {}  # "VARIANT[ @ CONDITION]" -> "fused", or why its seeds trained one at a time
         self._source = None
         self._started = time.perf_counter()
 
@@ -203,15 +212,72 @@ class Experiment:
         """
         variants = self.recipe.variants(self.settings)
         conditions = self.recipe.conditions(self.settings)
-        plan = [(condition, variant, seed) for condition in conditions for variant in variants for seed in self.seeds]
         runs = {condition: {variant: [] for variant in variants} for condition in conditions}
         with exclusive(self.out_dir):
             with self.scale.scope():
-                for condition, variant, seed in plan:
-                    run = Run(self, variant, variants[variant], condition, conditions[condition], seed)
-                    runs[condition][variant].append(self._record(run))
+                for condition in conditions:
+                    for variant in variants:
+                        seeds = [
+                            Run(self, variant, variants[variant], condition, conditions[condition], seed)
+                            for seed in self.seeds
+                        ]
+                        runs[condition][variant] = self._records(seeds)
             results = Results(runs, settings=self.settings, seeds=self.seeds, plot_path=self.plot_path)
             return self.write(self.recipe.module.conclude(results), runs)
+
+    def _records(self, seeds):
+        """The records of one variant under one condition, a `Run` per seed; with
+        `--fused-seeds`, the seeds' first `fit` trains them together where it can."""
+        done = {}  # seed -> record, of runs that finished while fused training was prepared
+        if self.config.fused_seeds:
+            pending = [run for run in seeds if self.store.finished(run.name) is None]
+            key = _result_key(seeds[0].variant, seeds[0].condition)
+            if self.recipe.one_seed_at_a_time or len(pending) < 2:
+                self.fusion[key] = self.recipe.one_seed_at_a_time or "fewer than two seeds were left to train"
+            else:
+                self.fusion[key] = self._fit_fused(pending, done)
+        return [done[run.seed] if run.seed in done else self._record(run) for run in seeds]
+
+    def _fit_fused(self, pending, done):
+        """Trains the `pending` runs' first `fit` as one fused model, each run then replaying its
+        `train` with its trained model; returns "fused", or why they train one at a time.
+
+        Each `train(run)` first runs up to its first `fit`, which hands over the model, data
+        and callbacks instead of training. A `train` that never fits (the ensemble's
+        scikit-learn members) finishes in that pass: its record goes into `done`.
+        """
+        captured = []
+        for run in pending:
+            run.capture_fit = True
+            try:
+                done[run.seed] = self._record(run)
+            except FitCaptured as fit:
+                captured.append((run, fit))
+        fits = [fit for _, fit in captured]
+        if len(captured) < len(pending) or not captured:
+            why = "its training does not go through run.fit, so there is no model to fuse"
+        else:
+            why = why_not_fused([fit.model for fit in fits], [fit.data for fit in fits])
+        if why is None and len({fit.epochs for fit in fits}) > 1:
+            why = "the seeds train for different numbers of epochs"
+        outcomes = None
+        if why is None:
+            runs = [run for run, _ in captured]
+            outcomes = self.trainer.fit_fused(
+                [fit.model for fit in fits],
+                [fit.data for fit in fits],
+                history_names=[run.name for run in runs],
+                backup_dir=self.store.backup_dir(f"{runs[0].name}-fused{len(runs)}"),
+                epochs=fits[0].epochs,
+                callbacks=[fit.callbacks for fit in fits],
+                tensorboards=[(self.tensorboard_dir(run), run.hyperparameters()) for run in runs],
+                progress=[epoch_callback(self.progress, fits[0].epochs)],
+            )
+            if outcomes is None:
+                why = "a seed's loss became NaN, where its own run stops while the others go on"
+        for (run, fit), outcome in zip(captured, outcomes or [None] * len(captured)):
+            run.replay_fit(fit.model, outcome)
+        return why or "fused"
 
     def _record(self, run):
         finished = self.store.finished(run.name)
@@ -220,7 +286,7 @@ class Experiment:
             return finished
         self.progress.start_run(run.description, self.settings["epochs"])
         seed_everything(run.seed, deterministic_ops=self.scale.deterministic_ops)
-        started = time.perf_counter()
+        started = time.perf_counter() - run.fused_seconds
         measured = self.recipe.module.train(run)
         record = {"seed": run.seed, **run.outcome, **measured}
         record.setdefault("seconds", time.perf_counter() - started)
@@ -260,6 +326,7 @@ class Experiment:
             "dataset": dataclasses.asdict(self._source.facts) if self._source is not None else None,
             "environment": environment(),
             "scale": self.scale.describe(),
+            **({"fused_seeds": self.fusion} if self.config.fused_seeds else {}),
             "seconds": time.perf_counter() - self._started,
         }
         write_json_atomic(self.out_dir / "result.json", result)
@@ -275,6 +342,15 @@ def _describe(spec):
 
 def _result_key(variant, condition):
     return variant if condition is None else f"{variant} @ {condition}"
+
+
+class FitCaptured(BaseException):
+    """What `run.fit` hands over, instead of training, on the first pass of fused seeds.
+    A BaseException, so that a recipe's own `except Exception` does not swallow it."""
+
+    def __init__(self, model, data, epochs, callbacks):
+        super().__init__("run.fit captured for fused seeds")
+        self.model, self.data, self.epochs, self.callbacks = model, data, epochs, callbacks
 
 
 class Run:
@@ -296,6 +372,17 @@ class Run:
         self._experiment = experiment
         self._data = None
         self._twins = {}  # id(model) -> (model, the trainer's twin that trains for it)
+        self.capture_fit = False  # the first pass of fused seeds: `fit` raises FitCaptured
+        self._fused = None  # (trained model, outcome): what the next `fit` takes over
+        self.fused_seconds = 0.0
+
+    def replay_fit(self, trained, outcome):
+        """Starts this run's `train` again: its first `fit` takes over `trained`'s state and
+        `outcome` (fused training), or trains as usual when `outcome` is None."""
+        self.capture_fit = False
+        self._data, self._twins = None, {}
+        self._fused = (trained, outcome) if outcome is not None else None
+        self.fused_seconds = outcome["fit_seconds"] if outcome is not None else 0.0
 
     @property
     def name(self):
@@ -353,7 +440,15 @@ class Run:
         run's record also gets. Training stops at the first NaN loss and says so.
         """
         data = self.data if data is None else data
+        if self.capture_fit:
+            self.capture_fit = False
+            raise FitCaptured(model, data, epochs or self.epochs, list(callbacks))
         trainer = self._experiment.trainer
+        if self._fused is not None:  # trained already, fused with the other seeds
+            (trained, self.outcome), self._fused = self._fused, None
+            copy_state(trained, model)
+            self._twins[id(model)] = (model, trainer.twins.load(model, next(iter(data.validation))))
+            return self.outcome
         if id(model) not in self._twins:
             self._twins[id(model)] = (model, trainer.twins.load(model, next(iter(data.validation))))
         twin = self._twins[id(model)][1]

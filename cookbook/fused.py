@@ -9,7 +9,7 @@ each variable from that variable's gradient alone, so each seed trains as it wou
 
 What fusing cannot keep per seed makes `why_not_fused` name a reason, and the caller trains
 one seed at a time: a distribution strategy or mixed precision (one loss scale would be
-shared), losses added by layers (Keras logs them only in the total), an optimizer that
+shared), an optimizer that
 couples variables (global gradient clipping), settings beyond optimizer, loss and metrics,
 or seeds whose models or data batches differ in shape.
 """
@@ -35,9 +35,23 @@ class FusedSeeds(keras.Model):
     def __init__(self, members, **kwargs):
         super().__init__(**kwargs)
         self.members = list(members)
+        # Keras's own per-output loss metrics weigh every batch alike when the batch size is
+        # known only at run time; a standalone fit weighs each batch by its examples, as these do.
+        self.seed_losses = [keras.metrics.Mean(name=f"{output_name(k)}_loss") for k in range(len(self.members))]
 
     def call(self, inputs, training=None):
         return {output_name(k): member(x, training=training) for k, (member, x) in enumerate(zip(self.members, inputs))}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The sum of the seeds' losses, each computed by its own model as its standalone fit
+        does (its compiled loss and the losses its layers add); each is tracked as `seed_k_loss`."""
+        total = 0.0
+        for k, (member, tracker) in enumerate(zip(self.members, self.seed_losses)):
+            name = output_name(k)
+            loss = member.compute_loss(x[k], y[name], y_pred[name], training=training)
+            tracker.update_state(loss, sample_weight=keras.ops.shape(y_pred[name])[0])
+            total = total + loss
+        return total
 
     def get_config(self):
         members = [keras.saving.serialize_keras_object(member) for member in self.members]
@@ -51,13 +65,12 @@ class FusedSeeds(keras.Model):
 
 def fuse(members):
     """A compiled `FusedSeeds` over `members`, each compiled alike: a fresh optimizer of the
-    members' kind and settings, and each member's loss and metrics on its output."""
+    members' kind and settings, and each member's metrics on its output (its loss is its own)."""
     config = members[0].get_compile_config()
     optimizer = members[0].optimizer
     fused = FusedSeeds(members, name=f"{members[0].name}_x{len(members)}")
     fused.compile(
         type(optimizer).from_config(optimizer.get_config()),
-        loss={output_name(k): keras.saving.deserialize_keras_object(config["loss"]) for k in range(len(members))},
         metrics={output_name(k): keras.saving.deserialize_keras_object(config["metrics"]) for k in range(len(members))},
         steps_per_execution=members[0].steps_per_execution,
         jit_compile=members[0].jit_compile,
@@ -74,8 +87,6 @@ def why_not_fused(members, datasets):
     first = members[0]
     if first.dtype_policy.compute_dtype != first.dtype_policy.variable_dtype:
         return "under mixed precision the seeds would share one loss scale"
-    if any(member.losses for member in members):
-        return "its layers add losses of their own, which Keras reports only within the total"
     config = first.get_compile_config() or {}
     extra = sorted(
         key for key, value in config.items() if value not in (None, 1, False) and key not in FUSABLE_COMPILE_SETTINGS

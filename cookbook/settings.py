@@ -25,6 +25,7 @@ class RunConfig:
     quick: bool = False
     out: str = "results"
     verbose: bool = False  # Keras's line per epoch and TensorFlow's logs on the terminal
+    fused_seeds: bool = False  # a variant's seeds trained as one model (`cookbook.fused`)
     scale_options: ScaleOptions = ScaleOptions()  # device, strategy, mixed precision, XLA
 
     def __post_init__(self):

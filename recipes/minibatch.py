@@ -43,6 +43,8 @@ from cookbook.statistics import no_higher
 from cookbook.statistics import summarize
 
 TOUR_POSITION = 4
+# Its verdict times each update; fused seeds (--fused-seeds) would share one another's step time.
+ONE_SEED_AT_A_TIME = "it times each update, and fused seeds would share one another's step time"
 DEFAULTS = {"epochs": 8, "batch_size": 32, "seeds": 3}
 QUICK = {"epochs": 1, "seeds": 1}
 VARIANTS = {"batch_1": 1, "batch_8": 8, "batch_32": 32, "batch_128": 128, "full_batch": None}

@@ -140,11 +140,45 @@ def test_why_not_fused_names_what_fusing_cannot_keep_per_seed():
     wider.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     assert "architecture" in why_not_fused([seed_model(0), wider], datasets)
     assert "numbers of batches" in why_not_fused([seed_model(s) for s in SEEDS], [datasets[0], seed_data(1, size=48)])
-    regularized = []
-    for seed in SEEDS:
-        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
-        model.add(keras.layers.ActivityRegularization(l1=0.1))
-        model.compile("adam", "sparse_categorical_crossentropy")
-        model(np.zeros((1, 8, 8, 1), np.float32))
-        regularized.append(model)
-    assert "losses of their own" in why_not_fused(regularized, datasets)
+
+
+TIMINGS = {"seconds", "fit_seconds", "epoch_seconds", "train_seconds"}
+
+
+def assert_same_numbers(fused, alone, where="record"):
+    """Every number of `fused` equals `alone`'s within the tolerance, timings aside."""
+    if isinstance(alone, dict):
+        assert set(fused) - {"fused_seeds"} == set(alone), where
+        for key in alone:
+            if key not in TIMINGS:
+                assert_same_numbers(fused[key], alone[key], f"{where}.{key}")
+    elif isinstance(alone, list):
+        assert len(fused) == len(alone), where
+        for index, (f, a) in enumerate(zip(fused, alone)):
+            assert_same_numbers(f, a, f"{where}[{index}]")
+    elif isinstance(alone, float):
+        np.testing.assert_allclose(fused, alone, atol=TOLERANCE, err_msg=where)
+    else:
+        assert fused == alone, where
+
+
+def run_dropout(data_dir, out, fused_seeds):
+    from cookbook.experiment import run_recipe
+    from cookbook.settings import RunConfig
+    from recipes import dropout
+
+    config = RunConfig(data_dir=data_dir, out=str(out), quick=True, seeds=2, epochs=2, fused_seeds=fused_seeds)
+    return run_recipe(dropout, config)
+
+
+def test_a_real_recipe_measures_the_same_with_fused_seeds(data_dir, tmp_path):
+    alone = run_dropout(data_dir, tmp_path / "alone", fused_seeds=False)
+    fused = run_dropout(data_dir, tmp_path / "fused", fused_seeds=True)
+    assert set(fused["fused_seeds"].values()) == {"fused"}
+    assert len(fused["fused_seeds"]) == len(alone["variants"])
+    assert "fused_seeds" not in alone
+    assert fused["verdict"] == alone["verdict"]
+    for key, variant in alone["variants"].items():
+        for fused_run, alone_run in zip(fused["variants"][key]["runs"], variant["runs"]):
+            assert fused_run["fused_seeds"] == 2
+            assert_same_numbers(fused_run, alone_run, key)
