@@ -60,14 +60,14 @@ def standalone(folder, seed, optimizer, callbacks=()):
     return model, outcome
 
 
-def fused(folder, optimizer, callbacks=None, corrupt_seed=None):
+def fused(folder, optimizer, callbacks=None, corrupt_seed=None, epochs=EPOCHS):
     members = [seed_model(seed, optimizer) for seed in SEEDS]
     outcomes = make_trainer(folder).fit_fused(
         members,
         [seed_data(seed, corrupt=seed == corrupt_seed) for seed in SEEDS],
         history_names=[f"seed{seed}" for seed in SEEDS],
         backup_dir=folder / "backup",
-        epochs=EPOCHS,
+        epochs=epochs,
         callbacks=callbacks or [[] for _ in SEEDS],
         tensorboards=[None for _ in SEEDS],
     )
@@ -182,3 +182,38 @@ def test_a_real_recipe_measures_the_same_with_fused_seeds(data_dir, tmp_path):
         for fused_run, alone_run in zip(fused["variants"][key]["runs"], variant["runs"]):
             assert fused_run["fused_seeds"] == 2
             assert_same_numbers(fused_run, alone_run, key)
+
+
+def test_runs_without_fit_and_recipes_that_ask_train_one_seed_at_a_time(tmp_path):
+    from cookbook.experiment import run_recipe
+    from cookbook.settings import RunConfig
+    from tests.recipe_files import SCORES
+    from tests.recipe_files import write_recipe
+
+    scores = write_recipe(tmp_path / "recipes", "scores", SCORES)
+    result = run_recipe(scores, RunConfig(out=str(tmp_path / "out"), fused_seeds=True))
+    assert set(result["fused_seeds"].values()) == {"its training does not go through run.fit, so there is no model to fuse"}
+    assert len(scores.CALLS) == 4  # each seed's train ran once: its record was kept from the first pass
+    assert [len(variant["runs"]) for variant in result["variants"].values()] == [2, 2]
+
+    declared = write_recipe(tmp_path / "recipes", "declared", SCORES + '\nONE_SEED_AT_A_TIME = "it times steps"\n')
+    result = run_recipe(declared, RunConfig(out=str(tmp_path / "out"), fused_seeds=True))
+    assert set(result["fused_seeds"].values()) == {"it times steps"}
+
+
+def test_an_interrupted_fused_fit_resumes_from_its_backup(tmp_path):
+    from tests.test_trainer import EpochsSeen
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    optimizer = lambda: keras.optimizers.Adam(0.01)  # noqa: E731
+    with pytest.raises(KeyboardInterrupt):
+        fused(tmp_path, optimizer, [[Interrupt()], []], epochs=3)
+    members, outcomes = fused(tmp_path, optimizer, [[seen := EpochsSeen()], []], epochs=3)
+    assert seen.epochs == [1, 2]  # epoch 0 came back from the backup, epoch 1 was cut short
+    for member, outcome in zip(members, outcomes):
+        assert outcome["epochs_trained"] == 3
+        assert len(outcome["history"]["val_loss"]) == 3
