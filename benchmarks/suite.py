@@ -7,13 +7,15 @@
    interleaved epochs per model, with 90% intervals and the targets (see timing.py).
 2. Batched steps: the recipes' small ConvNet on digits with `STEPS_PER_EXECUTION` batches
    per traced call (what the Trainer uses) against one batch per call, interleaved epochs.
-3. Input pipeline: examples per second that the `digits` tf.data pipeline delivers alone,
+3. Fused seeds: seed-examples per second of that network, 3 seeds one at a time against
+   fused into one model, with and without XLA, with utilisation (see `benchmarks/fused.py`).
+4. Input pipeline: examples per second that the `digits` tf.data pipeline delivers alone,
    against examples per second the recipe network consumes in training; above 1 the input
    is not the bottleneck.
-4. Utilisation: the FLOP/s achieved by that network's training step (3x the forward FLOPs
+5. Utilisation: the FLOP/s achieved by that network's training step (3x the forward FLOPs
    per example, the usual estimate for forward + backward) against the machine's float32
    matrix-multiply peak, measured in this run.
-5. Time to 98% test accuracy on digits with the recipes' default network (the small
+6. Time to 98% test accuracy on digits with the recipes' default network (the small
    ConvNet, Adam, batch 32), epoch by epoch, in seconds of training.
 Only ratios measured in the same run are compared; absolute times depend on the machine.
 """
@@ -25,6 +27,7 @@ import click
 import keras
 import tensorflow as tf
 
+from benchmarks import fused as fused_benchmark
 from benchmarks import layers as layer_benchmark
 from benchmarks import optimizers as optimizer_benchmark
 from benchmarks.timing import compare_step_times
@@ -171,12 +174,16 @@ def main(blocks, repeats, data_dir, out):
         f"{throughput['training_examples_per_second']:,.0f} consumed by training: "
         f"{throughput['pipeline_over_training']:.1f}x headroom"
     )
-    usage = utilisation(model, throughput, matmul_peak(repeats))
+    peak = matmul_peak(repeats)
+    usage = utilisation(model, throughput, peak)
     print(
         f"Training step: {usage['achieved_flops_per_second'] / 1e9:.2f} GFLOP/s achieved vs "
         f"{usage['matmul_peak_flops_per_second'] / 1e9:.1f} GFLOP/s matmul peak: "
         f"{usage['utilisation']:.1%} utilisation"
     )
+    fused = fused_benchmark.measure(max(5, blocks // 3), seeds=3, data_dir=data_dir)
+    print()
+    fused_benchmark.print_fused(fused, peak)
     accuracy = time_to_accuracy(data)
     reached = "reached" if accuracy["reached"] else "not reached"
     print(
@@ -192,6 +199,7 @@ def main(blocks, repeats, data_dir, out):
             "layers": layers,
             "optimizers": optimizers,
             "batched_steps": batching,
+            "fused_seeds": fused,
             "input_pipeline": throughput,
             "utilisation": usage,
             "time_to_accuracy": accuracy,
