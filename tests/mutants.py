@@ -63,7 +63,7 @@ def main(target, *tests):
         for mutation in mutations(ast.parse(original)):
             path.write_text(mutation.apply(ast.parse(original)))
             done = subprocess.run(
-                [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+                [sys.executable, "-m", "pytest", "-x", "-q", "-n", "0", "-p", "no:cacheprovider", *tests],
                 capture_output=True,
                 timeout=600,
             )

@@ -1,6 +1,6 @@
 """Every real recipe under every scale option: mirrored on two devices and on one, mixed
 precision, XLA, and two workers. Tiny settings (one epoch, one seed); still minutes, so
-these run as their own CI step (`pytest -m scale_matrix`), not in the default suite."""
+these run as their own CI step (`pytest -m scale_matrix -n 0`), not in the default suite."""
 
 import json
 
