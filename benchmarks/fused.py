@@ -22,6 +22,7 @@ import time
 import click
 import keras
 
+from benchmarks.timing import matmul_peak
 from benchmarks.timing import ratio_interval
 from benchmarks.timing import step_time
 from cookbook.data.loading import open_dataset
@@ -146,7 +147,7 @@ def print_fused(measured, peak=None):
 @click.option("--data-dir", type=click.Path(file_okay=False), help="TFDS data folder.")
 def main(blocks, seeds, data_dir):
     """Print seed-examples per second, seeds one at a time against fused."""
-    print_fused(measure(blocks, seeds, data_dir))
+    print_fused(measure(blocks, seeds, data_dir), matmul_peak(repeats=5))
 
 
 if __name__ == "__main__":

@@ -25,12 +25,12 @@ import time
 
 import click
 import keras
-import tensorflow as tf
 
 from benchmarks import fused as fused_benchmark
 from benchmarks import layers as layer_benchmark
 from benchmarks import optimizers as optimizer_benchmark
 from benchmarks.timing import compare_step_times
+from benchmarks.timing import matmul_peak
 from benchmarks.timing import print_ratios
 from benchmarks.timing import time_epochs
 from cookbook.data import load_dataset
@@ -42,7 +42,6 @@ from cookbook.trainer import STEPS_PER_EXECUTION
 
 TARGET_TEST_ACCURACY = 0.98
 MAX_EPOCHS = 60
-MATMUL_SIZE = 1024
 EPOCHS_PER_BLOCK = 4  # an epoch of the small ConvNet is ~0.1 s: too short to time alone
 
 
@@ -85,21 +84,6 @@ def pipeline_throughput(data, repeats):
         "training_examples_per_second": consumed,
         "pipeline_over_training": delivered / consumed,
     }, model
-
-
-def matmul_peak(repeats):
-    """float32 FLOP/s of a large matrix product, the best this machine does."""
-    a = tf.random.stateless_uniform((MATMUL_SIZE, MATMUL_SIZE), seed=(0, 1))
-    b = tf.random.stateless_uniform((MATMUL_SIZE, MATMUL_SIZE), seed=(0, 2))
-    product = tf.function(lambda: tf.reduce_sum(tf.linalg.matmul(a, b)))
-    product().numpy()
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for _ in range(10):
-            product().numpy()
-        rates.append(10 * 2 * MATMUL_SIZE**3 / (time.perf_counter() - started))
-    return statistics.median(rates)
 
 
 def utilisation(model, throughput, peak):

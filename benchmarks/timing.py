@@ -12,13 +12,16 @@ because slower ones measure interference, not the code), and the ratio comes wit
 90% bootstrap interval that resamples the blocks in pairs.
 """
 
+import statistics
 import time
 
 import numpy as np
+import tensorflow as tf
 
 STEP_TIME_QUANTILE = 0.25
 INTERVAL = (0.05, 0.95)
 BOOTSTRAP_SAMPLES = 2000
+MATMUL_SIZE = 1024
 
 
 def time_epochs(model, dataset, epochs=1):
@@ -102,3 +105,18 @@ def print_ratios(results, ours_label, reference_label):
             f"{name:<{width}}  {r['ours'] * 1e3:>16.3f}  {r['reference'] * 1e3:>18.3f}  "
             f"{r['ratio']:.3f}  {low:.3f}-{high:.3f}   {target}"
         )
+
+
+def matmul_peak(repeats):
+    """float32 FLOP/s of a large matrix product, the best this machine does."""
+    a = tf.random.stateless_uniform((MATMUL_SIZE, MATMUL_SIZE), seed=(0, 1))
+    b = tf.random.stateless_uniform((MATMUL_SIZE, MATMUL_SIZE), seed=(0, 2))
+    product = tf.function(lambda: tf.reduce_sum(tf.linalg.matmul(a, b)))
+    product().numpy()
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(10):
+            product().numpy()
+        rates.append(10 * 2 * MATMUL_SIZE**3 / (time.perf_counter() - started))
+    return statistics.median(rates)
