@@ -40,18 +40,23 @@ SURFACES = {
 
 
 def descend(optimizer, function, start, steps):
-    """Runs `optimizer` on `function` from `start`; returns the visited points, shape (steps + 1, 2)."""
+    """Runs `optimizer` on `function` from `start`; returns the visited points, shape (steps + 1, 2).
+
+    The whole descent is one traced loop: a call per step cost more than the step itself."""
     point = keras.Variable(np.asarray(start, dtype="float32"), name="point")
     optimizer.build([point])
 
     @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            value = function(point)
-        optimizer.apply_gradients([(tape.gradient(value, point), point)])
-        return ops.convert_to_tensor(point)
+    def walk():
+        visited = tf.TensorArray(tf.float32, size=steps)
+        for index in tf.range(steps):
+            with tf.GradientTape() as tape:
+                value = function(point)
+            optimizer.apply_gradients([(tape.gradient(value, point), point)])
+            visited = visited.write(index, ops.convert_to_tensor(point))
+        return visited.stack()
 
-    return np.array([np.asarray(start, "float32")] + [step().numpy() for _ in range(steps)])
+    return np.concatenate([np.asarray(start, "float32")[None], walk().numpy().reshape(steps, 2)])
 
 
 def evaluate_grid(function, extent, resolution=200):

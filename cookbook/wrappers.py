@@ -25,16 +25,14 @@ state back. An ensemble of small networks otherwise spends much of its time trac
 member's graphs; the numbers are those of each member's own model.
 """
 
-import keras
 import numpy as np
 from keras.wrappers import SKLearnClassifier as KerasSKLearnClassifier
 from sklearn.utils.validation import check_is_fitted
 from sklearn.utils.validation import validate_data
 
+from cookbook.predicting import predict_in_chunks
 from cookbook.seeding import seed_everything
 from cookbook.twins import copy_state
-
-PREDICT_CHUNK = 1024  # rows per eager call when predicting
 
 
 class SKLearnClassifier(KerasSKLearnClassifier):
@@ -89,12 +87,7 @@ class SKLearnClassifier(KerasSKLearnClassifier):
     def decision_function(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        # Called eagerly, in chunks: `model.predict` builds a tf.data pipeline and traces a
-        # graph for every member, which took longer than predicting; eager calls also work
-        # under every distribution strategy.
-        starts = range(0, len(X), PREDICT_CHUNK)
-        chunks = [self.model_(X[start : start + PREDICT_CHUNK], training=False) for start in starts]
-        return np.concatenate([keras.ops.convert_to_numpy(chunk) for chunk in chunks])
+        return predict_in_chunks(self.model_, X)  # not model.predict: see cookbook.predicting
 
     def predict_proba(self, X):
         probabilities = np.asarray(self.decision_function(X), dtype="float64")

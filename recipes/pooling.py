@@ -45,6 +45,7 @@ from cookbook.layers import MaxPooling2D
 from cookbook.models import count_flops
 from cookbook.models import small_convnet
 from cookbook.plots import plot_images
+from cookbook.predicting import predict_in_chunks
 from cookbook.statistics import DOES_NOT_HOLD
 from cookbook.statistics import HOLDS
 from cookbook.statistics import lower
@@ -90,8 +91,8 @@ def train(run):
 
 
 def predicted_classes(model, split):
-    # Called eagerly, batch by batch: that works under every distribution strategy.
-    return np.concatenate([np.argmax(model(images, training=False), axis=-1) for images, _ in split])
+    images = np.concatenate([images for images, _ in split])
+    return np.argmax(predict_in_chunks(model, images), axis=-1)
 
 
 """
