@@ -215,3 +215,24 @@ def test_an_interrupted_fused_fit_resumes_from_its_backup(tmp_path):
     for outcome in outcomes:
         assert outcome["epochs_trained"] == 3
         assert len(outcome["history"]["val_loss"]) == 3
+
+
+def test_the_command_line_asks_for_fused_seeds(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cookbook.cli import main
+    from tests.recipe_files import SCORES
+    from tests.recipe_files import write_recipe
+
+    write_recipe(tmp_path / "recipes", "scores", SCORES)
+    recipe = str(tmp_path / "recipes" / "scores.py")
+    for flags, expected in (([], False), (["--fused-seeds"], True)):
+        out = tmp_path / f"out{expected}"
+        result = CliRunner().invoke(main, ["run", recipe, *flags, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        written = json.loads((out / "scores" / "result.json").read_text())
+        assert written["config"]["fused_seeds"] is expected
+        assert ("fused_seeds" in written) is expected
+    assert "--fused-seeds" in CliRunner().invoke(main, ["run", "--help"]).output
