@@ -9,9 +9,8 @@ each variable from that variable's gradient alone, so each seed trains as it wou
 
 What fusing cannot keep per seed makes `why_not_fused` name a reason, and the caller trains
 one seed at a time: a distribution strategy or mixed precision (one loss scale would be
-shared), an optimizer that
-couples variables (global gradient clipping), settings beyond optimizer, loss and metrics,
-or seeds whose models or data batches differ in shape.
+shared), an optimizer that couples variables (global gradient clipping), compile settings
+beyond optimizer, loss and metrics, or seeds whose models or data batches differ in shape.
 """
 
 import keras
@@ -66,12 +65,14 @@ class FusedSeeds(keras.Model):
 def fuse(members):
     """A compiled `FusedSeeds` over `members`, each compiled alike: a fresh optimizer of the
     members' kind and settings, and each member's metrics on its output (its loss is its own)."""
-    config = members[0].get_compile_config()
+    metrics = members[0].get_compile_config()["metrics"]
     optimizer = members[0].optimizer
     fused = FusedSeeds(members, name=f"{members[0].name}_x{len(members)}")
     fused.compile(
         type(optimizer).from_config(optimizer.get_config()),
-        metrics={output_name(k): keras.saving.deserialize_keras_object(config["metrics"]) for k in range(len(members))},
+        metrics={output_name(k): keras.saving.deserialize_keras_object(metrics) for k in range(len(members))}
+        if metrics
+        else None,
         steps_per_execution=members[0].steps_per_execution,
         jit_compile=members[0].jit_compile,
     )

@@ -236,3 +236,24 @@ def test_the_command_line_asks_for_fused_seeds(tmp_path):
         assert written["config"]["fused_seeds"] is expected
         assert ("fused_seeds" in written) is expected
     assert "--fused-seeds" in CliRunner().invoke(main, ["run", "--help"]).output
+
+
+def test_a_fused_model_round_trips_its_config_and_fuses_members_without_metrics():
+    from cookbook.fused import FusedSeeds
+    from cookbook.fused import fuse
+
+    def tiny(seed):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy")  # no metrics
+        return model
+
+    fused = fuse([tiny(0), tiny(1)])
+    images = np.ones((4, 3), np.float32)
+    labels = {"seed_0": np.zeros(4, np.int32), "seed_1": np.ones(4, np.int32)}
+    logs = fused.fit((images, images), labels, epochs=1, verbose=0).history
+    assert {"seed_0_loss", "seed_1_loss"} <= set(logs)
+    again = FusedSeeds.from_config(fused.get_config())
+    assert [len(m.layers) for m in again.members] == [len(m.layers) for m in fused.members]
+    outputs = again((images, images))
+    assert set(outputs) == {"seed_0", "seed_1"} and outputs["seed_0"].shape == (4, 2)
