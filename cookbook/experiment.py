@@ -444,13 +444,14 @@ class Run:
             self.capture_fit = False
             raise FitCaptured(model, data, epochs or self.epochs, list(callbacks))
         trainer = self._experiment.trainer
-        if self._fused is not None:  # trained already, fused with the other seeds
-            (trained, self.outcome), self._fused = self._fused, None
-            copy_state(trained, model)
-            self._twins[id(model)] = (model, trainer.twins.load(model, next(iter(data.validation))))
-            return self.outcome
+        fused, self._fused = self._fused, None
+        if fused is not None:  # trained already, fused with the other seeds
+            copy_state(fused[0], model)
         if id(model) not in self._twins:
             self._twins[id(model)] = (model, trainer.twins.load(model, next(iter(data.validation))))
+        if fused is not None:
+            self.outcome = fused[1]
+            return self.outcome
         twin = self._twins[id(model)][1]
         self.outcome = trainer.fit(
             twin,

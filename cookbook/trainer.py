@@ -65,9 +65,7 @@ class Trainer:
         writes each epoch's metrics there for TensorBoard, with the run's settings.
         """
         history_path = self._history_path(history_name, backup_dir)
-        if self.scale.options.jit is not None:
-            model.jit_compile = self.scale.options.jit
-        batched_steps(model)
+        self._set_compile_options(model)
         standard = [
             *callbacks,
             EpochSeconds(),
@@ -100,16 +98,13 @@ class Trainer:
         seed: the caller trains the seeds one at a time instead).
         """
         fused = fuse(members)
-        if self.scale.options.jit is not None:
-            fused.jit_compile = self.scale.options.jit
-        batched_steps(fused)
+        self._set_compile_options(fused)
         train = zip_seeds([data.train for data in datasets])
         validation = zip_seeds([data.validation for data in datasets])
         batch = next(iter(validation))
         twin = self.twins.load(fused, batch)
         paths = [self._history_path(name, backup_dir) for name in history_names]
         per_seed = [PerSeed(k, [*callbacks[k], *self._loggers(path, tensorboards[k])]) for k, path in enumerate(paths)]
-        diverged = StopOnNaN()
         started = time.perf_counter()
         build_training_state(twin, batch)
         twin.fit(
@@ -120,19 +115,26 @@ class Trainer:
             verbose=self.fit_verbosity,
             callbacks=[
                 EpochSeconds(shares=len(members)),
-                diverged,
+                keras.callbacks.TerminateOnNaN(),  # the total loss: NaN when any seed's is
                 *per_seed,
                 *progress,
                 ResumableBackup(backup_dir, self.backup_seconds),
             ],
         )
-        if diverged.stopped:
+        share = (time.perf_counter() - started) / len(members)
+        outcomes = [{**self._outcome(twin, path, share), "fused_seeds": len(members)} for path in paths]
+        if any(outcome["diverged"] for outcome in outcomes):
             shutil.rmtree(backup_dir, ignore_errors=True)
             return None
         if twin is not fused:
             copy_state(twin, fused)
-        share = (time.perf_counter() - started) / len(members)
-        return [{**self._outcome(twin, path, share), "fused_seeds": len(members)} for path in paths]
+        return outcomes
+
+    def _set_compile_options(self, model):
+        """XLA as the run's options ask, and the Trainer's batches per call."""
+        if self.scale.options.jit is not None:
+            model.jit_compile = self.scale.options.jit
+        batched_steps(model)
 
     def _history_path(self, history_name, backup_dir):
         history_path = self.history_dir / f"{history_name}.csv"
@@ -174,17 +176,6 @@ class Trainer:
         if id(model) not in self._loops:
             self._loops[id(model)] = StrategyLoop(model, self.scale.strategy)
         return self._loops[id(model)]
-
-
-class StopOnNaN(keras.callbacks.Callback):
-    """Stops training at the first batch whose loss is not finite, and remembers it."""
-
-    stopped = False
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            self.stopped = self.model.stop_training = True
 
 
 class EpochScalars(keras.callbacks.Callback):
