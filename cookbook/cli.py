@@ -4,6 +4,8 @@ TensorFlow is imported only by the commands that need it, so `list`, `show`, `co
 `--help` answer at once.
 """
 
+import contextlib
+import gc
 import os
 import shutil
 import sys
@@ -31,21 +33,28 @@ class OneLineErrors:
             super().main(args, prog_name, standalone_mode=False, **extra)
         except CookbookError as error:
             click.echo(f"Error: {error}", err=True)
-            sys.exit(error.exit_code)
+            exit_quickly(error.exit_code)
         except click.ClickException as error:
             click.echo(f"Error: {error.format_message()}", err=True)
-            sys.exit(error.exit_code)
+            exit_quickly(error.exit_code)
         except click.Abort:
             click.echo(
                 "Interrupted. Run the same command again to resume: finished seeds are kept.",
                 err=True,
             )
-            sys.exit(130)
+            exit_quickly(130)
         except OSError as error:  # the machine's fault (a full disk, a vanished folder), not the input's
             where = f" ({error.filename})" if error.filename else ""
             click.echo(f"Error: {error.strerror or error}{where}.", err=True)
-            sys.exit(1)
-        sys.exit(0)
+            exit_quickly(1)
+        exit_quickly(0)
+
+
+def exit_quickly(code):
+    """`sys.exit(code)` without the last garbage collection over TensorFlow's objects, which
+    took over a second of every command's exit (atexit handlers still run)."""
+    gc.freeze()
+    sys.exit(code)
 
 
 class Group(OneLineErrors, click.Group):
@@ -167,9 +176,32 @@ def list_recipes():
         click.echo(f"{name:<{width}}  {registry.recipe_claim(name)}")
 
 
+class Jobs(click.ParamType):
+    """`auto` or a positive count."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            return click.IntRange(min=1, max=MAX_COUNT).convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r} is neither 'auto' nor a whole number from 1 to {MAX_COUNT}.", param, ctx)
+
+
 @main.command(cls=Command)
 @click.argument("names", nargs=-1, required=True, metavar="NAME... | PATH... | all")
 @run_options
+@click.option(
+    "--jobs",
+    type=Jobs(),
+    default="auto",
+    show_default=True,
+    help="Recipes run at once, each in a process of its own. auto: two where the machine has two "
+    "cores or more, one under --strategy. The numbers do not change; what a recipe times shares the "
+    "machine with the others.",
+)
 def run(names, **options):
     """Run recipes (by name, by the path of a recipe file, or `all`) and print a table of
     their verdicts.
@@ -218,46 +250,42 @@ def report(out):
 
 
 def run_recipes(names_or_modules, options):
-    """Runs the recipes in turn, prints their verdicts and returns their results (None on the
-    workers of a cluster other than the chief, which write nothing).
+    """Runs the recipes, `options["jobs"]` at once (see `cookbook.parallel`; default one at a
+    time, in this process), prints their verdicts and returns their results in tour order
+    (None on the workers of a cluster other than the chief, which write nothing).
 
     In a tour, a recipe that cannot run under the chosen strategy is skipped with its
     reason; asked for alone, it is an error. A recipe that fails is recorded as failed,
     its traceback in `OUT/RECIPE/error.log`, and the tour goes on.
     """
     from cookbook import console
+    from cookbook import parallel
 
     options = dict(options)
     options["verbose"] = console.is_verbose(options.get("verbose"))
-    console.import_tensorflow(options["verbose"])
+    jobs = parallel.jobs_for(options.pop("jobs", 1), len(names_or_modules), options["strategy"])
+    with contextlib.ExitStack() as stack:
+        # Workers start first: their TensorFlow import overlaps this process's.
+        workers = stack.enter_context(parallel.Workers(jobs, options["verbose"])) if jobs > 1 else None
+        console.import_tensorflow(options["verbose"])
 
-    from cookbook.experiment import UnsupportedStrategy
-    from cookbook.experiment import planned_runs
-    from cookbook.experiment import record_failure
-    from cookbook.experiment import run_recipe
+        from cookbook.experiment import planned_runs
+        from cookbook.experiment import run_in_tour
 
-    config = make_config(options)
-    modules = [registry.load_recipe(item) if isinstance(item, str) else item for item in names_or_modules]
-    results = []
-    with console.progress_for(sum(planned_runs(module, config) for module in modules)) as progress:
-        for index, module in enumerate(modules, start=1):
-            name = registry.recipe_name(module)
-            progress.start_recipe(name, index, len(modules))
-            try:
-                results.append(run_recipe(module, config, progress))
-            except UnsupportedStrategy as refusal:
-                if len(modules) == 1:
-                    raise
-                click.echo(f"Skipped: {refusal}")
-                results.append({"recipe": name, "verdict": "skipped", "seconds": 0.0, "evidence": str(refusal)})
-            except (KeyboardInterrupt, click.Abort):
-                raise click.Abort() from None
-            except Exception as error:
-                if isinstance(error, CookbookError) and len(modules) == 1:
-                    raise  # bad input for the one recipe asked for: the usual one-line error
-                failure = record_failure(module, config, error)
-                click.echo(f"Failed: {failure['evidence']}", err=True)
-                results.append(failure)
+        config = make_config(options)
+        modules = [registry.load_recipe(item) if isinstance(item, str) else item for item in names_or_modules]
+        count = len(modules)
+        try:
+            with console.progress_for(sum(planned_runs(module, config) for module in modules)) as progress:
+                if workers is not None:
+                    results = workers.run(names_or_modules, modules, config, progress)
+                else:
+                    results = [
+                        run_in_tour(module, config, progress, position, count, alone=count == 1)
+                        for position, module in enumerate(modules, start=1)
+                    ]
+        except KeyboardInterrupt:
+            raise click.Abort() from None
     if not config.scale_options.is_chief:
         click.echo("This worker's training is done; the chief (worker 0) writes the results and the report.")
         return None

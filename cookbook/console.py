@@ -55,12 +55,17 @@ def _stderr_silenced():
 
 
 class Lines:
-    """Progress as one line per finished run, for output that is not a terminal."""
+    """Progress as one line per finished run, for output that is not a terminal.
+
+    `recipe` is the recipe the next call is about: `start_recipe` sets it, and a tour
+    running several recipes at once (`cookbook.parallel`) sets it before each call.
+    """
 
     def __init__(self, total_runs, recipe=None):
         self.total_runs = total_runs
         self.done = 0
         self.recipe = recipe
+        self._started = {}  # recipe -> when its current run started
 
     def __enter__(self):
         return self
@@ -72,8 +77,11 @@ class Lines:
         self.recipe = name
         print(f"== Recipe {index} of {count}: {name} ==", flush=True)
 
+    def finish_recipe(self):
+        pass
+
     def start_run(self, description, epochs):
-        self._started = time.perf_counter()
+        self._started[self.recipe] = time.perf_counter()
 
     def start_epochs(self, epochs):
         pass
@@ -83,12 +91,14 @@ class Lines:
 
     def finish_run(self, description, reused=False):
         self.done += 1
-        how = "finished earlier, reused" if reused else f"{time.perf_counter() - self._started:.1f} s"
+        seconds = time.perf_counter() - self._started.get(self.recipe, time.perf_counter())
+        how = "finished earlier, reused" if reused else f"{seconds:.1f} s"
         print(f"[{self.recipe}] run {self.done} of {self.total_runs}: {description} ({how})", flush=True)
 
 
 class Bars(Lines):
-    """Progress on a terminal: the tour (recipe, run, time left) and the current run's epochs."""
+    """Progress on a terminal: the tour (recipe, run, time left) and each running recipe's
+    current run's epochs."""
 
     def __enter__(self):
         from rich.progress import BarColumn
@@ -109,7 +119,7 @@ class Bars(Lines):
         )
         self._display.__enter__()
         self._tour = self._display.add_task("tour", total=self.total_runs)
-        self._run = self._display.add_task("run", total=1, visible=False)
+        self._running = {}  # recipe -> (its tour position, its run's task)
         return self
 
     def __exit__(self, *exception):
@@ -117,21 +127,42 @@ class Bars(Lines):
 
     def start_recipe(self, name, index, count):
         self.recipe = name
-        self._display.update(self._tour, description=f"recipe {index} of {count}: {name}")
+        self._count = count
+        self._running[name] = (index, self._display.add_task("run", total=1, visible=False))
+        self._describe_tour()
+
+    def finish_recipe(self):
+        _, task = self._running.pop(self.recipe, (None, None))
+        if task is not None:
+            self._display.remove_task(task)
+            self._describe_tour()
+
+    def _describe_tour(self):
+        running = sorted((position, name) for name, (position, _) in self._running.items())
+        if running:
+            positions = ", ".join(str(position) for position, _ in running)
+            names = ", ".join(name for _, name in running)
+            label = "recipe" if len(running) == 1 else "recipes"
+            self._display.update(self._tour, description=f"{label} {positions} of {self._count}: {names}")
 
     def start_run(self, description, epochs):
         super().start_run(description, epochs)
-        self._display.reset(self._run, total=epochs, description=f"  {description}, epochs", visible=True)
+        self._display.reset(
+            self._run_task(), total=epochs, description=f"  {self.recipe}: {description}, epochs", visible=True
+        )
 
     def start_epochs(self, epochs):
-        self._display.reset(self._run, total=epochs)
+        self._display.reset(self._run_task(), total=epochs)
 
     def epoch_done(self, epoch):
-        self._display.update(self._run, completed=epoch)
+        self._display.update(self._run_task(), completed=epoch)
 
     def finish_run(self, description, reused=False):
         self.done += 1
         self._display.advance(self._tour)
+
+    def _run_task(self):
+        return self._running[self.recipe][1]
 
 
 def epoch_callback(display, epochs):

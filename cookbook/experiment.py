@@ -19,6 +19,7 @@ A recipe is a module that declares its experiment and nothing else:
 """
 
 import dataclasses
+import sys
 import tempfile
 import time
 import traceback
@@ -36,6 +37,7 @@ from cookbook.locking import exclusive
 from cookbook.plots import plot_regime
 from cookbook.plots import plot_seed_values
 from cookbook.registry import claim_of
+from cookbook.registry import load_recipe
 from cookbook.registry import recipe_name
 from cookbook.results import environment
 from cookbook.results import to_json_value
@@ -150,6 +152,34 @@ def run_recipe(module, config, progress=None):
     recipe.refuse_unsupported(config.scale_options)
     progress = progress or Lines(planned_runs(module, config), recipe=recipe.name)
     return Experiment(recipe, config, scaling.setup(config.scale_options), progress).run()
+
+
+def run_in_tour(recipe, config, progress, position, count, *, alone):
+    """Runs one recipe of a tour of `count` (`recipe`: its module, name or path) and returns
+    its result; tells `progress` where it stands in the tour.
+
+    A recipe that cannot run under the chosen strategy is skipped with its reason; one that
+    fails is recorded as failed, its traceback in `OUT/RECIPE/error.log`, so that the tour
+    goes on. Run `alone` (the only recipe asked for), both are errors instead.
+    """
+    module = recipe if hasattr(recipe, "__file__") else load_recipe(recipe)
+    name = recipe_name(module)
+    progress.start_recipe(name, position, count)
+    try:
+        return run_recipe(module, config, progress)
+    except UnsupportedStrategy as refusal:
+        if alone:
+            raise
+        print(f"Skipped: {refusal}", flush=True)
+        return {"recipe": name, "verdict": "skipped", "seconds": 0.0, "evidence": str(refusal)}
+    except Exception as error:
+        if isinstance(error, CookbookError) and alone:
+            raise  # bad input for the one recipe asked for: the usual one-line error
+        failure = record_failure(module, config, error)
+        print(f"Failed: {failure['evidence']}", file=sys.stderr, flush=True)
+        return failure
+    finally:
+        progress.finish_recipe()
 
 
 def planned_runs(module, config):

@@ -76,6 +76,22 @@ def recipe_claim(name):
     return claim_of(ast.get_docstring(_module_tree(path)), path.stem)
 
 
+def stated_seconds(path, quick=False):
+    """The seconds a recipe's `Time on CPU:` line states for a run at its default settings (or
+    under `--quick`), e.g. "about 2.6 minutes on 2 cores at default settings; `--quick` about
+    35 seconds"; None when it states none."""
+    match = re.search(
+        r"^Time on CPU:[ \t]*(.+(?:\n[ \t]+.+)*)", ast.get_docstring(_module_tree(path)) or "", re.MULTILINE
+    )
+    if not match:
+        return None
+    default, _, quick_part = match.group(1).partition("--quick")
+    about = re.search(r"about ([0-9.]+) (second|minute)", quick_part if quick else default)
+    if not about:
+        return None
+    return float(about.group(1)) * (60 if about.group(2) == "minute" else 1)
+
+
 def recipe_name(module):
     return Path(module.__file__).stem
 

@@ -25,8 +25,8 @@ def to_json_value(value):
         return int(value)
     if isinstance(value, np.bool_):
         return bool(value)
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, (Path, str)):
+        return str(value)  # a str subclass (a `Verdict`) too: plain, as JSON has it
     return value
 
 

@@ -1,0 +1,183 @@
+"""`cookbook run --jobs`: a tour's recipes several at a time, each in a process of its own."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cookbook import parallel
+from cookbook import registry
+from cookbook.cli import main
+from cookbook.errors import CookbookError
+from tests.processes import ROOT
+from tests.processes import environment
+from tests.recipe_files import SCORES
+from tests.recipe_files import write_recipe
+
+TINY = ["--quick", "--epochs", "1", "--seeds", "1"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def measured(out, recipe):
+    """A result's records, without what was timed."""
+    return untimed(json.loads((out / recipe / "result.json").read_text())["variants"])
+
+
+def untimed(value):
+    if isinstance(value, dict):
+        return {key: untimed(item) for key, item in value.items() if "seconds" not in key}
+    if isinstance(value, list):
+        return [untimed(item) for item in value]
+    return value
+
+
+def test_recipes_run_at_once_give_the_numbers_they_give_one_at_a_time(tmp_path, data_dir):
+    recipes = ["relu", "batchnorm"]
+    for jobs in (1, 2):
+        result = invoke("run", *recipes, *TINY, "--jobs", jobs, "--data-dir", data_dir, "--out", tmp_path / f"j{jobs}")
+        assert result.exit_code == 0, result.output
+    for recipe in recipes:
+        alone, together = measured(tmp_path / "j1", recipe), measured(tmp_path / "j2", recipe)
+        assert alone == together
+        assert all(record["history"]["loss"] for entry in together.values() for record in entry["runs"])
+    # Both ran, each with its own progress lines, and the verdict table lists them in tour order.
+    table = result.output[result.output.index("recipe  ") :]
+    assert table.index("relu") < table.index("batchnorm")
+    assert "[relu] run" in result.output and "[batchnorm] run" in result.output
+
+
+DIES_IN_A_WORKER = SCORES.replace(
+    "def train(run):\n",
+    """def train(run):
+    import multiprocessing, os, pathlib, signal, time
+
+    marker = pathlib.Path(os.environ["COOKBOOK_TEST_MARKER"])
+    if multiprocessing.parent_process() is not None:  # a worker: say so, then die as if killed
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline:  # the tour's process: wait for it
+        time.sleep(0.1)
+""",
+)
+
+
+def test_a_worker_that_dies_fails_its_recipe_and_not_the_tour(tmp_path):
+    for name in ("first", "second"):
+        write_recipe(tmp_path / "recipes", name, DIES_IN_A_WORKER)
+    paths = [tmp_path / "recipes" / f"{name}.py" for name in ("first", "second")]
+    tour = subprocess.run(  # a process of its own, with a time limit: a tour waiting on a dead worker would hang
+        [sys.executable, "-m", "cookbook", "run", *paths, "--jobs", "2", "--out", tmp_path / "out"],
+        cwd=ROOT,
+        env=environment(COOKBOOK_TEST_MARKER=str(tmp_path / "worker-died")),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = tour.stdout + tour.stderr
+    assert tour.returncode == 1, output
+    verdicts = {name: json.loads((tmp_path / "out" / name / "result.json").read_text()) for name in ("first", "second")}
+    failed = [name for name, verdict in verdicts.items() if verdict["verdict"] == "failed"]
+    assert len(failed) == 1, output
+    assert "ended with exit code -9" in verdicts[failed[0]]["evidence"]
+    assert "1 of 2 recipes failed" in output
+    assert (tmp_path / "out" / "report.md").exists()
+
+
+def child_pids(pid):
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
+def test_an_interrupt_stops_every_worker_and_says_how_to_resume(tmp_path, data_dir):
+    command = [sys.executable, "-m", "cookbook", "run", "dropout", "batchnorm", *TINY, "--jobs", "2"]
+    tour = subprocess.Popen(
+        [*command, "--data-dir", data_dir, "--out", tmp_path],
+        cwd=ROOT,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # As from a shell: pytest-xdist's workers ignore SIGINT, which their children would inherit.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    started, lines = 0, []
+    for line in tour.stdout:  # both recipes under way: one here, one in the worker
+        lines.append(line)
+        started += line.startswith("== Recipe")
+        if started == 2:
+            break
+    workers = child_pids(tour.pid)
+    assert workers, "".join(lines)
+    tour.send_signal(signal.SIGINT)
+    output = tour.communicate(timeout=60)[0]
+    assert tour.returncode == 130, "".join(lines) + output
+    assert "Run the same command again to resume" in output
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"workers {workers} outlived the interrupted tour"
+        time.sleep(0.1)
+
+
+def _state(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def test_jobs_auto_is_two_at_most_and_one_under_a_strategy(monkeypatch):
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
+    assert parallel.jobs_for("auto", 9, "none") == parallel.AUTO_JOBS == 2
+    assert parallel.jobs_for("auto", 1, "none") == 1  # never more than the recipes
+    assert parallel.jobs_for(5, 3, "none") == 3
+    assert parallel.jobs_for("auto", 9, "mirrored") == 1
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
+    assert parallel.jobs_for("auto", 9, "none") == 1
+    with pytest.raises(CookbookError, match="--jobs 1"):
+        parallel.jobs_for(2, 9, "mirrored")
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two", "1.5", ""])
+def test_bad_jobs_are_one_line_with_exit_code_2(jobs, tmp_path):
+    result = invoke("run", "relu", "dropout", "--jobs", jobs, "--out", tmp_path)
+    assert result.exit_code == 2
+    assert result.output.startswith("Error:") and "--jobs" in result.output and "Traceback" not in result.output
+
+
+def test_jobs_under_a_strategy_is_refused_up_front(tmp_path):
+    result = invoke("run", "relu", "dropout", "--jobs", "2", "--strategy", "mirrored", "--out", tmp_path)
+    assert result.exit_code == 2 and "--jobs 1" in result.output and not (tmp_path / "relu").exists()
+
+
+def test_every_recipe_states_its_time_so_the_longest_start_first():
+    for name, path in registry.available_recipes().items():
+        default, quick = registry.stated_seconds(path), registry.stated_seconds(path, quick=True)
+        assert default and quick and quick < default, name
+
+
+def test_stated_seconds_reads_minutes_and_seconds(tmp_path):
+    path = tmp_path / "timed.py"
+    path.write_text(
+        '"""\nTitle: t\nClaim: c.\nTime on CPU: about 2.5 minutes on 2 cores at default settings;\n'
+        '    `--quick` about 12 seconds.\n"""\n'
+    )
+    assert registry.stated_seconds(path) == 150 and registry.stated_seconds(path, quick=True) == 12
+    path.write_text('"""\nTitle: t\nClaim: c.\n"""\n')
+    assert registry.stated_seconds(path) is None
