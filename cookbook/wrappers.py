@@ -22,7 +22,9 @@ meta-estimators fill it in for each member from their own `random_state`.
 through one kept model: each member's own model is built and initialized as usual, lends
 its state to the kept model, which fits with its graphs traced once, and takes the trained
 state back. An ensemble of small networks otherwise spends much of its time tracing each
-member's graphs; the numbers are those of each member's own model.
+member's graphs; the numbers are those of each member's own model. The model that trains
+gets its optimizer and metric variables before its first `fit` (`cookbook.tracing`); a
+member's own model, which never trains, does without them.
 """
 
 import numpy as np
@@ -32,6 +34,7 @@ from sklearn.utils.validation import validate_data
 
 from cookbook.predicting import predict_in_chunks
 from cookbook.seeding import seed_everything
+from cookbook.tracing import build_training_state
 from cookbook.twins import copy_state
 
 
@@ -71,18 +74,21 @@ class SKLearnClassifier(KerasSKLearnClassifier):
 
     def _get_model(self, X, y):
         model = super()._get_model(X, y)
+        batch = (X[:1], y[:1])
         if self.twins is None:
+            build_training_state(model, batch)  # one trace of its training step, not two
             return model
-        self._twin_batch = (X[:1], y[:1])
-        if not self.twins.knows(model, self._twin_batch):
+        if not self.twins.knows(model, batch):
             # The kept model must not be a member's own, which later members would overwrite:
             # keep a spare, then build the member again from its seed, as if the spare never was.
-            self.twins.load(super()._get_model(X, y), self._twin_batch)
+            spare = super()._get_model(X, y)
+            build_training_state(spare, batch)  # the only model of the architecture that trains
+            self.twins.load(spare, batch)
             if self.random_state is not None:
                 seed_everything(int(self.random_state) % 2**31)
                 model = super()._get_model(X, y)
         self._own_model = model
-        return self.twins.load(model, self._twin_batch)
+        return self.twins.load(model, batch)
 
     def decision_function(self, X):
         check_is_fitted(self)

@@ -52,7 +52,6 @@ from cookbook.models import small_convnet
 from cookbook.plots import plot_tradeoffs
 from cookbook.statistics import lower
 from cookbook.statistics import summarize
-from cookbook.tracing import build_training_state
 from cookbook.trainer import steps_per_execution
 from cookbook.wrappers import SKLearnClassifier
 
@@ -83,7 +82,6 @@ def member_network(X, y, image_shape):
     model = keras.Model(inputs, outputs, name="member")
     # scikit-learn calls `fit` itself, so the harness's batched steps are asked for here.
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"], steps_per_execution=steps_per_execution())
-    build_training_state(model, (X[:1], y[:1]))
     return model
 
 
