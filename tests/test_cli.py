@@ -197,3 +197,11 @@ def test_copy_notebook_gives_a_notebook_that_runs_top_to_bottom(tmp_path, data_d
     assert printed[0].startswith("[relu] run 1 of 3: relu, seed 0 (")
     assert printed[-1].startswith(("holds:", "does not hold:", "inconclusive:")), printed
     assert json.loads((tmp_path / "out" / "relu" / "result.json").read_text())["recipe"] == "relu"
+
+
+def test_the_readme_options_table_names_every_option_of_run():
+    section = readme().split("Options of `cookbook run`", 1)[1].split("\n\n", 2)[1]
+    documented = set(re.findall(r"--[a-z][a-z-]*", "\n".join(line.split(" | ")[0] for line in section.splitlines())))
+    run = main.commands["run"]
+    options = {name for param in run.params for name in (*param.opts, *param.secondary_opts) if name.startswith("--")}
+    assert documented == options - {"--help"}
