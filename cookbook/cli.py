@@ -265,6 +265,7 @@ def run_recipes(names_or_modules, options):
     options["verbose"] = console.is_verbose(options.get("verbose"))
     jobs = parallel.jobs_for(options.pop("jobs", 1), len(names_or_modules), options["strategy"])
     with contextlib.ExitStack() as stack:
+        stack.enter_context(console.interrupts_noticed())
         # Workers start first: their TensorFlow import overlaps this process's.
         workers = stack.enter_context(parallel.Workers(jobs, options["verbose"])) if jobs > 1 else None
         console.import_tensorflow(options["verbose"])

@@ -1,9 +1,12 @@
 """What the terminal shows during a run: no TensorFlow start-up noise, one progress display
-for the whole command (a terminal), or one line per finished run (a pipe, a log, CI)."""
+for the whole command (a terminal), or one line per finished run (a pipe, a log, CI); and
+Ctrl-C noticed for what it is."""
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 
 VERBOSE_VARIABLE = "COOKBOOK_VERBOSE"
@@ -35,6 +38,39 @@ def import_tensorflow(verbose=False):
 
     absl.logging.set_verbosity(absl.logging.ERROR)
     tf.get_logger().setLevel("ERROR")
+
+
+_interrupted = threading.Event()
+
+
+@contextlib.contextmanager
+def interrupts_noticed():
+    """Ctrl-C raises `KeyboardInterrupt`, as Python's own handler does, and is also noted, for
+    `was_interrupted()`: raised inside TensorFlow's C++ code, a `KeyboardInterrupt` can come out
+    as another error (a `SystemError`, a `ValueError` from `tf.nest`), which would otherwise
+    pass for the recipe failing. Only in the main thread, and not where SIGINT is ignored."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) in (
+        signal.SIG_IGN,
+        None,
+    ):
+        yield
+        return
+
+    def noticed(signum, frame):
+        _interrupted.set()
+        raise KeyboardInterrupt
+
+    _interrupted.clear()
+    previous = signal.signal(signal.SIGINT, noticed)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def was_interrupted():
+    """Whether Ctrl-C came during `interrupts_noticed()`."""
+    return _interrupted.is_set()
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ from cookbook.analysis import Results
 from cookbook.analysis import summarize_records
 from cookbook.console import Lines
 from cookbook.console import epoch_callback
+from cookbook.console import was_interrupted
 from cookbook.data.loading import open_dataset
 from cookbook.errors import CookbookError
 from cookbook.fused import why_not_fused
@@ -173,6 +174,8 @@ def run_in_tour(recipe, config, progress, position, count, *, alone):
         print(f"Skipped: {refusal}", flush=True)
         return {"recipe": name, "verdict": "skipped", "seconds": 0.0, "evidence": str(refusal)}
     except Exception as error:
+        if was_interrupted():
+            raise KeyboardInterrupt from error  # Ctrl-C, come out of TensorFlow as another error
         if isinstance(error, CookbookError) and alone:
             raise  # bad input for the one recipe asked for: the usual one-line error
         failure = record_failure(module, config, error)

@@ -18,6 +18,7 @@ from tests.processes import ROOT
 from tests.processes import environment
 from tests.recipe_files import SCORES
 from tests.recipe_files import write_recipe
+from tests.timings import without_timings
 
 TINY = ["--quick", "--epochs", "1", "--seeds", "1"]
 
@@ -28,15 +29,7 @@ def invoke(*args):
 
 def measured(out, recipe):
     """A result's records, without what was timed."""
-    return untimed(json.loads((out / recipe / "result.json").read_text())["variants"])
-
-
-def untimed(value):
-    if isinstance(value, dict):
-        return {key: untimed(item) for key, item in value.items() if "seconds" not in key}
-    if isinstance(value, list):
-        return [untimed(item) for item in value]
-    return value
+    return without_timings(json.loads((out / recipe / "result.json").read_text())["variants"])
 
 
 def test_recipes_run_at_once_give_the_numbers_they_give_one_at_a_time(tmp_path, data_dir):
@@ -129,10 +122,51 @@ def test_an_interrupt_stops_every_worker_and_says_how_to_resume(tmp_path, data_d
     output = tour.communicate(timeout=60)[0]
     assert tour.returncode == 130, "".join(lines) + output
     assert "Run the same command again to resume" in output
+    assert not list(tmp_path.glob("*/error.log")), output  # an interrupt is not a recipe failing
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in workers):
         assert time.monotonic() < deadline, f"workers {workers} outlived the interrupted tour"
         time.sleep(0.1)
+
+
+INTERRUPTED_INSIDE_TENSORFLOW = SCORES.replace(
+    "def train(run):\n",
+    """def train(run):
+    import os, signal, time
+
+    try:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C
+        time.sleep(5)
+    except KeyboardInterrupt:
+        raise SystemError("returned a result with an exception set") from None  # as TensorFlow's C++ can
+""",
+)
+
+
+def test_ctrl_c_that_comes_out_of_tensorflow_as_another_error_is_still_an_interrupt(tmp_path):
+    write_recipe(tmp_path / "recipes", "stopped", INTERRUPTED_INSIDE_TENSORFLOW)
+    write_recipe(tmp_path / "recipes", "other", SCORES)
+    tour = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookbook",
+            "run",
+            tmp_path / "recipes" / "stopped.py",
+            tmp_path / "recipes" / "other.py",
+        ]
+        + ["--jobs", "1", "--out", tmp_path / "out"],
+        cwd=ROOT,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert tour.returncode == 130, tour.stdout + tour.stderr
+    assert "Run the same command again to resume" in tour.stderr
+    assert not (tmp_path / "out" / "stopped" / "error.log").exists()
+    assert not (tmp_path / "out" / "other").exists()  # the tour stopped there
 
 
 def _state(pid):

@@ -7,15 +7,7 @@ from click.testing import CliRunner
 
 from cookbook.cli import main
 from cookbook.statistics import VERDICTS
-
-
-def without_timings(value):
-    """Everything but wall-clock times, which no seed can fix."""
-    if isinstance(value, dict):
-        return {k: without_timings(v) for k, v in value.items() if "seconds" not in k}
-    if isinstance(value, list):
-        return [without_timings(v) for v in value]
-    return value
+from tests.timings import without_timings
 
 
 def differences(a, b, path=""):
