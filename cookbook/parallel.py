@@ -151,6 +151,8 @@ class Workers:
             getattr(self._progress, method)(*arguments)
         elif kind == "ready":  # a worker is free: the longest recipe still waiting, or stop
             (pid,) = details
+            if not self._workers[pid][0].is_alive():
+                return  # it died since: this process takes what it would have
             position = self._waiting.pop(0) if self._waiting else None
             if position is None:
                 self._workers[pid][1].put(None)
