@@ -105,8 +105,8 @@ class Recipe:
 
 def record_failure(module, config, error):
     """The result of a recipe that raised `error`: verdict `failed` and a one-line reason, with
-    the traceback in `OUT/RECIPE/error.log`. Written where it can be (a full disk may be the
-    fault itself); returned either way."""
+    the traceback in `OUT/RECIPE/error.log`; the reason is also printed to standard error.
+    Written where it can be (a full disk may be the fault itself); returned either way."""
     name = recipe_name(module)
     out_dir = Path(config.out) / name
     reason = (f"{type(error).__name__}: {error}".strip().splitlines() or ["unknown"])[0][:300]
@@ -129,6 +129,7 @@ def record_failure(module, config, error):
             write_json_atomic(out_dir / "result.json", result)
         except OSError:
             pass
+    print(f"Failed: {result['evidence']}", file=sys.stderr, flush=True)
     return to_json_value(result)
 
 
@@ -178,9 +179,7 @@ def run_in_tour(recipe, config, progress, position, count, *, alone):
             raise KeyboardInterrupt from error  # Ctrl-C, come out of TensorFlow as another error
         if isinstance(error, CookbookError) and alone:
             raise  # bad input for the one recipe asked for: the usual one-line error
-        failure = record_failure(module, config, error)
-        print(f"Failed: {failure['evidence']}", file=sys.stderr, flush=True)
-        return failure
+        return record_failure(module, config, error)
     finally:
         progress.finish_recipe()
 

@@ -69,8 +69,8 @@ class Workers:
     """
 
     def __init__(self, count, verbose=False):
-        if count > 1:  # recipes sharing a GPU take its memory as they need it, not all at once
-            os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+        # Recipes sharing a GPU take its memory as they need it, not all of it each.
+        os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
         context = multiprocessing.get_context("spawn")
         self._events = context.Queue()
         self._workers = {}  # pid -> (process, its task queue)
@@ -182,13 +182,12 @@ class Workers:
             module = self._modules[position - 1]
             error = WorkerDied(f"the worker process running it ended with exit code {process.exitcode}")
             self._results[position] = record_failure(module, self._config, error)
-            print(f"Failed: {self._results[position]['evidence']}", file=sys.stderr, flush=True)
             self._progress.recipe = registry.recipe_name(module)
             self._progress.finish_recipe()
 
 
 def _expected_seconds(module, quick):
-    stated = registry.stated_seconds(module.__file__, quick)
+    stated = registry.stated_seconds(module.__doc__, quick)
     return float("inf") if stated is None else stated  # unknown: start it early
 
 

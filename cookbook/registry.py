@@ -64,10 +64,16 @@ def tour_position(path):
 
 def claim_of(docstring, name="recipe"):
     """The `Claim:` line of a recipe's docstring (continued on indented lines)."""
-    match = re.search(r"^Claim:[ \t]*(.+(?:\n[ \t]+.+)*)", docstring or "", re.MULTILINE)
-    if not match:
+    claim = _header_field(docstring, "Claim")
+    if claim is None:
         raise CookbookError(f"Recipe {name!r} states no claim: its docstring needs a 'Claim: ...' line.")
-    return " ".join(match.group(1).split())
+    return " ".join(claim.split())
+
+
+def _header_field(docstring, field):
+    """The text of a docstring's `FIELD: ...` line, continued on indented lines; None if absent."""
+    match = re.search(rf"^{field}:[ \t]*(.+(?:\n[ \t]+.+)*)", docstring or "", re.MULTILINE)
+    return match.group(1) if match else None
 
 
 def recipe_claim(name):
@@ -76,16 +82,14 @@ def recipe_claim(name):
     return claim_of(ast.get_docstring(_module_tree(path)), path.stem)
 
 
-def stated_seconds(path, quick=False):
-    """The seconds a recipe's `Time on CPU:` line states for a run at its default settings (or
-    under `--quick`), e.g. "about 2.6 minutes on 2 cores at default settings; `--quick` about
-    35 seconds"; None when it states none."""
-    match = re.search(
-        r"^Time on CPU:[ \t]*(.+(?:\n[ \t]+.+)*)", ast.get_docstring(_module_tree(path)) or "", re.MULTILINE
-    )
-    if not match:
+def stated_seconds(docstring, quick=False):
+    """The seconds a recipe's docstring states on its `Time on CPU:` line for a run at its
+    default settings (or under `--quick`), e.g. "about 2.6 minutes on 2 cores at default
+    settings; `--quick` about 35 seconds"; None when it states none."""
+    stated = _header_field(docstring, "Time on CPU")
+    if stated is None:
         return None
-    default, _, quick_part = match.group(1).partition("--quick")
+    default, _, quick_part = stated.partition("--quick")
     about = re.search(r"about ([0-9.]+) (second|minute)", quick_part if quick else default)
     if not about:
         return None
