@@ -96,7 +96,7 @@ def run_options(function):
             show_default=True,
             help="First seed; a run uses SEED, SEED+1, ... (all below 2**32).",
         ),
-        click.option("--quick", is_flag=True, help="A smoke-sized run: fewer epochs and seeds."),
+        click.option("--quick", is_flag=True, help="A smoke-sized run: fewer epochs, seeds and regime points."),
         click.option(
             "--out",
             type=click.Path(file_okay=False),

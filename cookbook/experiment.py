@@ -51,7 +51,7 @@ from cookbook.trainer import Trainer
 from cookbook.twins import copy_state
 
 RUN_BATCH_SIZE = object()
-QUICK_NOTE = " (--quick: fewer seeds and epochs, so these verdicts are not decisive.)"
+QUICK_NOTE = " (--quick: fewer seeds, epochs and regime points, so these verdicts are not decisive.)"
 
 
 class UnsupportedStrategy(CookbookError):
