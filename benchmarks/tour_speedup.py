@@ -61,9 +61,11 @@ def ratios(baseline, current):
 def checkout(revision, folder):
     """A detached worktree of `revision` under `folder`."""
     tree = folder / "baseline"
-    found = subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision], capture_output=True, text=True
-    )
+    command = ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision]
+    try:
+        found = subprocess.run(command, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise click.ClickException("This benchmark checks REV out with git, which is not installed.") from None
     if found.returncode != 0:
         raise click.ClickException(f"Cannot check out {revision!r}: {found.stderr.strip() or found.stdout.strip()}")
     return tree

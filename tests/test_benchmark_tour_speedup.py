@@ -35,3 +35,10 @@ def test_an_unknown_revision_is_a_clear_error():
     result = CliRunner().invoke(tour_speedup.main, ["--against", "no-such-revision-anywhere", "--pairs", "1"])
     assert result.exit_code == 1
     assert "Cannot check out 'no-such-revision-anywhere'" in result.output
+
+
+def test_without_git_it_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on it
+    result = CliRunner().invoke(tour_speedup.main, ["--pairs", "1"])
+    assert result.exit_code == 1
+    assert "git, which is not installed" in result.output
