@@ -6,13 +6,14 @@ On a shared 2-core machine the same quick tour took 61 s and 90 s within one hou
 time alone says little about a change. This checks REV out into a temporary git worktree
 and runs `cookbook run all` of REV and of this working tree alternately, N pairs, each into
 a fresh folder, then prints every wall time, each pair's ratio (this tree / REV) and their
-median with its range: a ratio measured in one sitting survives the machine's drift.
+median: a ratio measured in one sitting survives the machine's drift.
 
 The default REV, f21e976, is the code whose quick tour took 2 min 16 s when the issue for a
 tour twice as fast was filed; its `--quick` did less (no regime axes), so the ratio is
 conservative.
 """
 
+import re
 import shutil
 import statistics
 import subprocess
@@ -30,7 +31,7 @@ BASELINE = "f21e976"
 def run_tour(tree, out, quick):
     """Seconds `cookbook run all` of the code in `tree` takes, writing into `out`."""
     command = [sys.executable, "-m", "cookbook", "run", "all", "--out", str(out), *(["--quick"] if quick else [])]
-    log = out.with_suffix(".log")
+    log = out.parent / f"{out.name}.log"  # not with_suffix: a revision such as v1.2 has a dot
     started = time.perf_counter()
     with open(log, "w") as output:
         # `python -m` puts the working folder first on sys.path: the tree's own cookbook runs.
@@ -46,10 +47,15 @@ def alternate(trees, pairs, quick, folder, run=run_tour):
     times = {label: [] for label in trees}
     for pair in range(1, pairs + 1):
         for label, tree in trees.items():
-            seconds = run(tree, folder / f"{label}-{pair}", quick)
+            seconds = run(tree, folder / f"{_file_name(label)}-{pair}", quick)
             times[label].append(seconds)
             click.echo(f"pair {pair}: {label} {seconds:.1f} s")
     return times
+
+
+def _file_name(label):
+    """`label` (a revision such as origin/main) as one folder name."""
+    return re.sub(r"[^\w.-]", "_", label)
 
 
 def ratios(baseline, current):

@@ -42,3 +42,21 @@ def test_without_git_it_says_so(tmp_path, monkeypatch):
     result = CliRunner().invoke(tour_speedup.main, ["--pairs", "1"])
     assert result.exit_code == 1
     assert "git, which is not installed" in result.output
+
+
+def test_a_revision_with_slashes_and_dots_gets_one_folder_and_log_per_tour(tmp_path):
+    outs = []
+    tour_speedup.alternate(
+        {"origin/v1.2": "old"}, 2, True, tmp_path, run=lambda tree, out, quick: outs.append(out) or 1.0
+    )
+    assert [out.parent for out in outs] == [tmp_path, tmp_path]
+    assert len({out.name for out in outs}) == 2
+
+
+def test_each_tour_keeps_its_own_log_even_when_its_name_has_a_dot(tmp_path):
+    (tmp_path / "cookbook").mkdir()
+    (tmp_path / "cookbook" / "__init__.py").write_text("")
+    (tmp_path / "cookbook" / "__main__.py").write_text("print('tour output'); raise SystemExit(3)\n")
+    with pytest.raises(click.ClickException, match=r"v1\.2-1\.log"):
+        tour_speedup.run_tour(tmp_path, tmp_path / "v1.2-1", quick=True)
+    assert "tour output" in (tmp_path / "v1.2-1.log").read_text()
