@@ -4,6 +4,10 @@ Tracing a deep network's training step takes seconds; every seed of a variant, a
 variant of the same architecture, would trace the same graph again. A model whose
 architecture is known lends its state to the kept *twin* instead, the twin trains, and the
 state is copied back: the numbers are those of training the model itself.
+
+A learning rate given as a number is not part of an architecture: Keras keeps it in a
+variable that the traced step reads, so models differing only in it (a learning-rate sweep)
+share one twin, which takes each model's learning rate with its state.
 """
 
 import hashlib
@@ -15,8 +19,9 @@ import keras
 class Twins:
     """One kept model per architecture, whose traced graphs every model of that architecture
     borrows: `load(model, batch)` returns the kept model holding `model`'s state (weights and
-    random-seed states) with its optimizer back at its initial state; the first model of an
-    architecture is kept as it is. Copy the state back with `copy_state(twin, model)`."""
+    random-seed states) with its optimizer back at its initial state and `model`'s learning
+    rate; the first model of an architecture is kept as it is. Copy the state back with
+    `copy_state(twin, model)`."""
 
     def __init__(self):
         self._kept = {}  # architecture key -> (twin model, its optimizer's initial values)
@@ -36,6 +41,8 @@ class Twins:
         copy_state(model, twin)
         for variable, value in zip(twin.optimizer.variables, initial):
             variable.assign(value)
+        if _learning_rate_is_variable(model.optimizer):
+            twin.optimizer.learning_rate = model.optimizer.learning_rate
         return twin
 
 
@@ -54,11 +61,26 @@ def architecture_key(model, batch):
     description = {
         "layers": [_layer_description(layer) for layer in _leaf_layers(model)],
         "variables": [(v.path.rsplit("/", 1)[-1], tuple(v.shape), str(v.dtype)) for v in model.variables],
-        "compiled": _without_names(model.get_compile_config()),
+        "compiled": _without_names(_without_variable_learning_rate(model)),
         "batch": [tuple(keras.ops.shape(x)) for x in keras.tree.flatten(batch)],
     }
     text = json.dumps(description, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _without_variable_learning_rate(model):
+    """The compile config, less a learning rate the traced step reads from a variable."""
+    config = model.get_compile_config()
+    if not _learning_rate_is_variable(model.optimizer):
+        return config
+    optimizer = config["optimizer"]
+    return {**config, "optimizer": {**optimizer, "config": {**optimizer["config"], "learning_rate": "variable"}}}
+
+
+def _learning_rate_is_variable(optimizer):
+    """Whether `optimizer` keeps its learning rate in a variable (given as a number), rather
+    than computing it from a schedule or a function traced into the step."""
+    return isinstance(getattr(optimizer, "learning_rate", None), keras.Variable)
 
 
 def _leaf_layers(model):

@@ -31,7 +31,7 @@ def tiny_data(size=64, corrupt=False, batch_size=16):
     return Dataset(split, split, split, facts)
 
 
-def tiny_model(learning_rate=0.1, activation="relu", name=None):
+def tiny_model(learning_rate=0.1, activation="relu", name=None, momentum=0.0):
     model = keras.Sequential(
         [
             keras.Input((4, 4, 1)),
@@ -41,7 +41,9 @@ def tiny_model(learning_rate=0.1, activation="relu", name=None):
         ],
         name=name,
     )
-    model.compile(keras.optimizers.SGD(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.SGD(learning_rate, momentum=momentum), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
@@ -109,8 +111,15 @@ def test_architecture_key_ignores_names_and_sees_everything_traced():
     key = architecture_key(tiny_model(name="a"), batch)
     assert architecture_key(tiny_model(name="b"), batch) == key  # auto-named layers differ too
     assert architecture_key(tiny_model(activation="tanh"), batch) != key
-    assert architecture_key(tiny_model(learning_rate=0.5), batch) != key
+    assert architecture_key(tiny_model(momentum=0.9), batch) != key
     assert architecture_key(tiny_model(), next(iter(tiny_data(batch_size=8).validation))) != key
+    # A learning rate in a variable is read by the traced step, not traced into it; a schedule is.
+    assert architecture_key(tiny_model(learning_rate=0.5), batch) == key
+    decay = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5)
+    scheduled = architecture_key(tiny_model(learning_rate=decay), batch)
+    assert scheduled != key
+    slower = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=4, decay_rate=0.9)
+    assert architecture_key(tiny_model(learning_rate=slower), batch) != scheduled
 
 
 def test_a_twin_trains_exactly_as_the_fresh_model_would(trainer, tmp_path):
@@ -133,7 +142,29 @@ def test_a_twin_trains_exactly_as_the_fresh_model_would(trainer, tmp_path):
     assert int(second.optimizer.iterations.numpy()) == 3 * 4  # counted from zero again
 
 
-def dropout_model():
+def test_a_learning_rate_sweep_shares_one_twin_and_trains_as_fresh_models(trainer):
+    data = tiny_data()
+    batch = next(iter(data.validation))
+
+    def trained(learning_rate, through_twin):
+        keras.utils.set_random_seed(3)
+        model = dropout_model(learning_rate)
+        twin = trainer.twins.load(model, batch) if through_twin else model
+        twin.fit(data.train, epochs=2, verbose=0)
+        return twin, [w.copy() for w in twin.get_weights()]
+
+    rates = (0.01, 0.3, 0.001)
+    fresh = [trained(rate, through_twin=False)[1] for rate in rates]
+    twins, weights = zip(*(trained(rate, through_twin=True) for rate in rates))
+    assert twins[0] is twins[1] is twins[2]  # one traced graph for the sweep
+    assert float(twins[2].optimizer.learning_rate.numpy()) == pytest.approx(0.001)
+    for expected, actual in zip(fresh, weights):
+        for e, a in zip(expected, actual):
+            np.testing.assert_array_equal(a, e)
+    assert not np.allclose(fresh[0][0], fresh[1][0])  # the rates do train differently
+
+
+def dropout_model(learning_rate=0.01):
     from cookbook.layers import Dropout
 
     model = keras.Sequential(
@@ -145,7 +176,7 @@ def dropout_model():
             keras.layers.Dense(2, activation="softmax"),
         ]
     )
-    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
