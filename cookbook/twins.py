@@ -57,12 +57,15 @@ def copy_state(source, target):
 
 def architecture_key(model, batch):
     """What fixes a model's traced graphs: its layers and their settings (not their names),
-    its variables, what it was compiled with, and the shape of the batches it sees."""
+    its variables, what it was compiled with, and the shape of the batches it sees less the
+    batch size: Keras traces a step for the dataset's element spec, whose batch size is
+    unknown unless the dataset drops its remainder, and then `tf.function` traces a batch
+    size it has not seen by itself. So runs at several batch sizes share one twin."""
     description = {
         "layers": [_layer_description(layer) for layer in _leaf_layers(model)],
         "variables": [(v.path.rsplit("/", 1)[-1], tuple(v.shape), str(v.dtype)) for v in model.variables],
         "compiled": _without_names(_without_variable_learning_rate(model)),
-        "batch": [tuple(keras.ops.shape(x)) for x in keras.tree.flatten(batch)],
+        "batch": [(tuple(keras.ops.shape(x))[1:], str(x.dtype)) for x in keras.tree.flatten(batch)],
     }
     text = json.dumps(description, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()

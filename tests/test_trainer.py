@@ -112,7 +112,9 @@ def test_architecture_key_ignores_names_and_sees_everything_traced():
     assert architecture_key(tiny_model(name="b"), batch) == key  # auto-named layers differ too
     assert architecture_key(tiny_model(activation="tanh"), batch) != key
     assert architecture_key(tiny_model(momentum=0.9), batch) != key
-    assert architecture_key(tiny_model(), next(iter(tiny_data(batch_size=8).validation))) != key
+    assert architecture_key(tiny_model(), next(iter(tiny_data(batch_size=8).validation))) == key
+    assert architecture_key(tiny_model(), (batch[0][:, :2], batch[1])) != key
+    assert architecture_key(tiny_model(), (tf.cast(batch[0], "float64"), batch[1])) != key
     # A learning rate in a variable is read by the traced step, not traced into it; a schedule is.
     assert architecture_key(tiny_model(learning_rate=0.5), batch) == key
     decay = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5)
@@ -162,6 +164,30 @@ def test_a_learning_rate_sweep_shares_one_twin_and_trains_as_fresh_models(traine
         for e, a in zip(expected, actual):
             np.testing.assert_array_equal(a, e)
     assert not np.allclose(fresh[0][0], fresh[1][0])  # the rates do train differently
+
+
+def test_runs_at_other_batch_sizes_share_one_twin_and_train_as_fresh_models(trainer):
+    def data(batch_size, drop_remainder=False):
+        rng = np.random.default_rng(0)
+        images = rng.random((60, 4, 4, 1), dtype=np.float32)
+        labels = (images.mean(axis=(1, 2, 3)) > 0.5).astype(np.int32)
+        return tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size, drop_remainder=drop_remainder)
+
+    def trained(dataset, through_twin):
+        keras.utils.set_random_seed(5)
+        model = dropout_model()
+        twin = trainer.twins.load(model, next(iter(dataset))) if through_twin else model
+        twin.fit(dataset, epochs=2, verbose=0)
+        return twin, twin.get_weights()
+
+    # The last: a static batch size (no remainder), which `tf.function` traces anew by itself.
+    datasets = [data(16), data(7), data(60), data(8, drop_remainder=True)]
+    fresh = [trained(dataset, through_twin=False)[1] for dataset in datasets]
+    twins, weights = zip(*(trained(dataset, through_twin=True) for dataset in datasets))
+    assert all(twin is twins[0] for twin in twins)
+    for expected, actual in zip(fresh, weights):
+        for e, a in zip(expected, actual):
+            np.testing.assert_array_equal(a, e)
 
 
 def dropout_model(learning_rate=0.01):
