@@ -4,9 +4,10 @@
 
 On a shared 2-core machine the same quick tour took 61 s and 90 s within one hour, so a
 time alone says little about a change. This checks REV out into a temporary git worktree
-and runs `cookbook run all` of REV and of this working tree alternately, N pairs, each into
-a fresh folder, then prints every wall time, each pair's ratio (this tree / REV) and their
-median: a ratio measured in one sitting survives the machine's drift.
+and runs `cookbook run all` of REV and of this working tree alternately, N pairs (the order
+reversed every other pair), each into a fresh folder, then prints every wall time, each
+pair's ratio (this tree / REV) and their median: a ratio measured in one sitting survives
+the machine's drift.
 
 The default REV, f21e976, is the code whose quick tour took 2 min 16 s when the issue for a
 tour twice as fast was filed; its `--quick` did less (no regime axes), so the ratio is
@@ -43,10 +44,13 @@ def run_tour(tree, out, quick):
 
 
 def alternate(trees, pairs, quick, folder, run=run_tour):
-    """`{label: [seconds, ...]}`, running each tree's tour in turn, `pairs` times."""
+    """`{label: [seconds, ...]}`, running each tree's tour in turn, `pairs` times, the order
+    reversed every other pair (ABBA): a tour that always ran right after the other would
+    always meet the machine as the other left it (a sustained load, a warm cache)."""
     times = {label: [] for label in trees}
     for pair in range(1, pairs + 1):
-        for label, tree in trees.items():
+        order = list(trees.items()) if pair % 2 else list(trees.items())[::-1]
+        for label, tree in order:
             seconds = run(tree, folder / f"{_file_name(label)}-{pair}", quick)
             times[label].append(seconds)
             click.echo(f"pair {pair}: {label} {seconds:.1f} s")
