@@ -5,9 +5,10 @@ variant of the same architecture, would trace the same graph again. A model whos
 architecture is known lends its state to the kept *twin* instead, the twin trains, and the
 state is copied back: the numbers are those of training the model itself.
 
-A learning rate given as a number is not part of an architecture: Keras keeps it in a
-variable that the traced step reads, so models differing only in it (a learning-rate sweep)
-share one twin, which takes each model's learning rate with its state.
+Neither a learning rate given as a number nor the batch size is part of an architecture:
+Keras keeps such a learning rate in a variable that the traced step reads, and traces the
+step for batches of any size. So a learning-rate or batch-size sweep shares one twin, which
+takes each model's learning rate with its state.
 """
 
 import hashlib
