@@ -48,7 +48,7 @@ from cookbook.analysis import Conclusion
 from cookbook.analysis import Regime
 from cookbook.analysis import across
 from cookbook.analysis import listing
-from cookbook.data import training_fractions
+from cookbook.data import training_set_sizes
 from cookbook.models import small_convnet
 from cookbook.plots import plot_tradeoffs
 from cookbook.statistics import lower
@@ -61,15 +61,11 @@ DEFAULTS = {"epochs": 3, "batch_size": 32, "seeds": 3, "members": 4, "training_p
 QUICK = {"epochs": 1, "seeds": 1, "members": 2, "training_percents": (10, 100)}  # both ends of the regime axis
 VARIANTS = ("averaging_and_stacking", "bagging", "boosting", "single_long")
 ANCHOR = "100%"
+conditions = training_set_sizes  # the regime axis: {"10%": 0.1, ...} of settings["training_percents"]
 UNSUPPORTED_STRATEGIES = {
     "multiworker": "its members train through scikit-learn, which calls model.fit, and that fails "
     "under MultiWorkerMirroredStrategy (keras-team/keras#20585).",
 }
-
-
-def conditions(settings):
-    """The regime axis, `{"10%": 0.1, ...}`: fractions of the training split."""
-    return training_fractions(settings["training_percents"])
 
 
 """

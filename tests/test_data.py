@@ -216,3 +216,13 @@ def test_batches_split_evenly_over_replicas(data_dir):
     assert sum(int(batch[0].shape[0]) for batch in whole.test) == sizes["test"]  # every example evaluated
     alone = source.batched(None, seed=0)
     assert [int(batch[0].shape[0]) for batch in alone.train] == [sizes["train"]]
+
+
+def test_training_set_sizes_is_the_regime_axis_of_the_settings():
+    from cookbook.data import training_set_sizes
+    from recipes import dropout
+
+    assert training_set_sizes({"training_percents": (10, 25, 100)}) == {"10%": 0.1, "25%": 0.25, "100%": 1.0}
+    quick = {**dropout.DEFAULTS, **dropout.QUICK}
+    assert list(dropout.conditions(quick)) == ["10%", "100%"]
+    assert list(dropout.conditions(dropout.DEFAULTS)) == ["10%", "25%", "50%", "100%"]

@@ -143,6 +143,12 @@ def training_fractions(percents):
     return {f"{percent:g}%": percent / 100 for percent in percents}
 
 
+def training_set_sizes(settings):
+    """A recipe's `conditions(settings)` when its regime axis is the training-set size: the
+    fractions of `settings["training_percents"]`, so `--quick` can keep fewer of them."""
+    return training_fractions(settings["training_percents"])
+
+
 def open_dataset(name=DEFAULT_DATASET, *, data_dir=None, image_size=None):
     """Checks and decodes a dataset once (see `load_dataset`) and returns its `DataSource`."""
     check_dataset(name)
