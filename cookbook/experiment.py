@@ -19,6 +19,7 @@ A recipe is a module that declares its experiment and nothing else:
 """
 
 import dataclasses
+import shutil
 import sys
 import tempfile
 import time
@@ -204,9 +205,10 @@ class Experiment:
         self.scale = scale
         self.settings = recipe.settings(config)
         self.seeds = [config.seed + offset for offset in range(self.settings["seeds"])]
-        # Only the chief writes to --out; other workers of a cluster write to a scratch folder.
-        out = config.out if scale.is_chief else tempfile.mkdtemp(prefix="cookbook-worker-")
-        self.out_dir = Path(out) / recipe.name
+        # Only the chief writes to --out; other workers of a cluster write to a scratch folder,
+        # removed when the run ends (Keras's pattern for non-chief checkpoints).
+        self._scratch = None if scale.is_chief else tempfile.mkdtemp(prefix="cookbook-worker-")
+        self.out_dir = Path(self._scratch or config.out) / recipe.name
         self.store = ResumeStore(self.out_dir, {"config": dataclasses.asdict(config), **self.settings})
         self.trainer = Trainer(scale, history_dir=self.out_dir / "history", verbose=config.verbose)
         self.plots = []
@@ -242,6 +244,13 @@ class Experiment:
         land on its devices; the conclusion (analysis, plots, small side computations such
         as an optimizer's path on a 2-D function) runs on one device, outside it.
         """
+        try:
+            return self._run()
+        finally:
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _run(self):
         variants = self.recipe.variants(self.settings)
         conditions = self.recipe.conditions(self.settings)
         runs = {condition: {variant: [] for variant in variants} for condition in conditions}

@@ -1,10 +1,13 @@
+import atexit
 import os
+import shutil
 import tempfile
 
 # Before TensorFlow, Keras, TFDS or matplotlib are imported: quiet logs, and no test writes
 # into the home folder (Keras's config, TFDS's default data folder, matplotlib's cache).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _scratch = tempfile.mkdtemp(prefix="cookbook-tests-")
+atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 for _variable, _folder in (("KERAS_HOME", "keras"), ("TFDS_DATA_DIR", "tensorflow_datasets"), ("MPLCONFIGDIR", "mpl")):
     os.environ.setdefault(_variable, os.path.join(_scratch, _folder))
 # A shell's cluster or device settings must not leak into the tests.

@@ -76,11 +76,13 @@ def test_probes_under_two_replicas_measure_what_one_device_measures(tours):
 
 
 def test_two_workers_run_the_tour_and_only_the_chief_writes(data_dir, tmp_path):
+    scratch = tmp_path / "tmp"  # the workers' temporary folder, where worker 1 writes its results
+    scratch.mkdir()
     outputs = finish(
         start_workers(
             2,
             lambda index: [*TOUR, "--data-dir", data_dir, "--out", tmp_path / f"worker{index}"],
-            environment(),
+            environment(TMPDIR=str(scratch)),
         ),
         TOUR_TIMEOUT,
     )
@@ -89,6 +91,7 @@ def test_two_workers_run_the_tour_and_only_the_chief_writes(data_dir, tmp_path):
     assert sorted(path.parent.name for path in chief.glob("*/result.json")) == sorted(expected)
     assert (chief / "report.md").exists()
     assert not (tmp_path / "worker1").exists()
+    assert not list(scratch.glob("cookbook-worker-*")), "worker 1 left its scratch results behind"
     for output in outputs:
         assert "Skipped: The ensemble recipe cannot run under --strategy multiworker" in output
         assert "Traceback" not in output
