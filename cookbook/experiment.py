@@ -210,7 +210,9 @@ class Experiment:
         self._scratch = None if scale.is_chief else tempfile.mkdtemp(prefix="cookbook-worker-")
         self.out_dir = Path(self._scratch or config.out) / recipe.name
         self.store = ResumeStore(self.out_dir, {"config": dataclasses.asdict(config), **self.settings})
-        self.trainer = Trainer(scale, history_dir=self.out_dir / "history", verbose=config.verbose)
+        self.trainer = Trainer(
+            scale, history_dir=self.out_dir / "history", verbose=config.verbose, fits_per_graph=self.settings["seeds"]
+        )
         self.plots = []
         self.fusion = {}  # "VARIANT[ @ CONDITION]" -> "fused", or why its seeds trained one at a time
         self._source = None

@@ -25,6 +25,12 @@ from cookbook.twins import copy_state
 # measures the ratio side by side (0.57 of the step time, 90% interval 0.50-0.67, for the
 # recipes' small ConvNet on 2 CPU cores).
 STEPS_PER_EXECUTION = 16
+# Batching pays only for graphs that run many steps: Keras traces the batched step nested in
+# a loop, which costs more than tracing the step alone (0.3 s more for the small ConvNet,
+# 1.3 s for a 14-layer ResNet on 2 CPU cores), and each later step saves 1.3 or 4 ms.
+# `python -m benchmarks.batching` measures where the two meet: after 254 and 315 steps
+# (training and validation). A short fit (`--quick`, a few epochs) runs one step per call.
+BATCHING_PAYS_AFTER_STEPS = 300
 
 
 class Trainer:
@@ -40,8 +46,11 @@ class Trainer:
     The numbers are those of training the model itself.
     """
 
-    def __init__(self, scale, *, history_dir, verbose=False, backup_seconds=None):
+    def __init__(self, scale, *, history_dir, verbose=False, backup_seconds=None, fits_per_graph=1):
         self.scale = scale
+        # How many fits a traced graph is expected to serve (a variant's seeds, one at a time):
+        # with the steps of one fit, what decides whether batching its steps pays.
+        self.fits_per_graph = fits_per_graph
         self.history_dir = history_dir
         self.verbose = verbose
         # Seconds between backups (see `cookbook.checkpoints`); None: its BACKUP_SECONDS.
@@ -65,7 +74,7 @@ class Trainer:
         writes each epoch's metrics there for TensorBoard, with the run's settings.
         """
         history_path = self._history_path(history_name, backup_dir)
-        self._set_compile_options(model)
+        self._set_compile_options(model, epochs * steps_per_epoch(data) * self.fits_per_graph)
         standard = [
             *callbacks,
             EpochSeconds(),
@@ -98,7 +107,7 @@ class Trainer:
         seed: the caller trains the seeds one at a time instead).
         """
         fused = fuse(members)
-        self._set_compile_options(fused)
+        self._set_compile_options(fused, epochs * steps_per_epoch(datasets[0]))
         train = zip_seeds([data.train for data in datasets])
         validation = zip_seeds([data.validation for data in datasets])
         batch = next(iter(validation))
@@ -130,11 +139,11 @@ class Trainer:
             copy_state(twin, fused)
         return outcomes
 
-    def _set_compile_options(self, model):
-        """XLA as the run's options ask, and the Trainer's batches per call."""
+    def _set_compile_options(self, model, planned_steps):
+        """XLA as the run's options ask, and the Trainer's batches per call where they pay."""
         if self.scale.options.jit is not None:
             model.jit_compile = self.scale.options.jit
-        batched_steps(model)
+        batched_steps(model, planned_steps)
 
     def _history_path(self, history_name, backup_dir):
         history_path = self.history_dir / f"{history_name}.csv"
@@ -169,7 +178,7 @@ class Trainer:
         """`[loss, accuracy]` of `model` on `dataset`: `model.evaluate`, or the strategy loop's."""
         if self.scale.custom_loop:
             return self._strategy_loop(model).evaluate(dataset)
-        batched_steps(model)
+        batched_steps(model, _batches(dataset))
         return model.evaluate(dataset, verbose=0)
 
     def _strategy_loop(self, model):
@@ -219,11 +228,23 @@ def steps_per_execution():
     return 1 if tf.distribute.has_strategy() else STEPS_PER_EXECUTION
 
 
-def batched_steps(model):
-    """Runs `steps_per_execution()` batches per traced call, unless the recipe compiled
-    `model` with a number of its own."""
-    if model.steps_per_execution == 1 and model.train_function is None and model.test_function is None:
+def batched_steps(model, planned_steps):
+    """Runs `steps_per_execution()` batches per traced call when `model`'s graphs are about to
+    run at least `BATCHING_PAYS_AFTER_STEPS` steps, one otherwise; decided before its first
+    trace, and left alone where the recipe compiled `model` with a number of its own."""
+    untraced = model.train_function is None and model.test_function is None
+    if model.steps_per_execution == 1 and untraced and planned_steps >= BATCHING_PAYS_AFTER_STEPS:
         model.steps_per_execution = steps_per_execution()
+
+
+def steps_per_epoch(data):
+    """Steps of an epoch of `fit` on a `Dataset`: its training batches and its validation batches."""
+    return _batches(data.train) + _batches(data.validation)
+
+
+def _batches(dataset):
+    count = int(dataset.cardinality())
+    return count if count >= 0 else math.inf  # unknown or infinite: many
 
 
 def read_history(path):

@@ -9,12 +9,15 @@ import pytest
 import tensorflow as tf
 
 from cookbook import scaling
+from cookbook import trainer as trainer_module
 from cookbook.data import Dataset
 from cookbook.data import DatasetFacts
 from cookbook.experiment import run_recipe
 from cookbook.settings import RunConfig
+from cookbook.trainer import STEPS_PER_EXECUTION
 from cookbook.trainer import Trainer
 from cookbook.trainer import read_history
+from cookbook.trainer import steps_per_epoch
 from cookbook.twins import architecture_key
 from cookbook.twins import copy_state
 from tests.recipe_files import write_recipe
@@ -96,6 +99,57 @@ class EpochsSeen(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epochs.append(epoch)
+
+
+def batching_trainer(tmp_path, monkeypatch, pays_after, fits_per_graph=1):
+    monkeypatch.setattr(trainer_module, "BATCHING_PAYS_AFTER_STEPS", pays_after)
+    folder = tmp_path / f"pays-after-{pays_after}-fits-{fits_per_graph}"
+    return Trainer(
+        scaling.setup(scaling.ScaleOptions()),
+        history_dir=folder,
+        verbose=0,
+        backup_seconds=0,
+        fits_per_graph=fits_per_graph,
+    )
+
+
+def test_steps_are_batched_only_where_the_graphs_run_enough_of_them(tmp_path, monkeypatch):
+    data = tiny_data()
+    planned = 3 * steps_per_epoch(data)  # `fit` trains 3 epochs, each with its validation
+    assert planned == 3 * (4 + 4)
+    for pays_after, fits_per_graph, expected in (
+        (planned, 1, STEPS_PER_EXECUTION),
+        (planned + 1, 1, 1),
+        (2 * planned, 2, STEPS_PER_EXECUTION),  # a graph that serves two fits, one per seed
+        (2 * planned + 1, 2, 1),
+    ):
+        trainer = batching_trainer(tmp_path, monkeypatch, pays_after, fits_per_graph)
+        outcome = fit(trainer, tmp_path / f"{pays_after}-{fits_per_graph}", tiny_model(), data)
+        assert outcome["steps_per_execution"] == expected, (pays_after, fits_per_graph)
+
+
+def test_a_recipe_s_own_steps_per_execution_is_kept(tmp_path, monkeypatch):
+    for pays_after in (0, float("inf")):
+        model = tiny_model()
+        model.steps_per_execution = 3
+        outcome = fit(
+            batching_trainer(tmp_path, monkeypatch, pays_after), tmp_path / str(pays_after), model, tiny_data()
+        )
+        assert outcome["steps_per_execution"] == 3
+
+
+def test_batched_and_single_steps_train_the_same_numbers(tmp_path, monkeypatch):
+    data = tiny_data()
+    weights = {}
+    for pays_after in (0, float("inf")):
+        keras.utils.set_random_seed(4)
+        model = dropout_model()  # dropout: each step draws its own mask from the seed state
+        trainer = batching_trainer(tmp_path, monkeypatch, pays_after)
+        outcome = fit(trainer, tmp_path / str(pays_after), model, data)
+        weights[outcome["steps_per_execution"]] = model.get_weights()
+    assert set(weights) == {STEPS_PER_EXECUTION, 1}
+    for batched, single in zip(weights[STEPS_PER_EXECUTION], weights[1]):
+        np.testing.assert_array_equal(batched, single)
 
 
 def test_read_history_keeps_the_last_row_of_a_repeated_epoch(tmp_path):
@@ -273,3 +327,13 @@ def test_every_run_is_logged_for_tensorboard(tmp_path):
     assert [step for step, _ in scalars["loss"]] == [1, 2]
     assert [value for _, value in scalars["val_accuracy"]] == pytest.approx(history["history"]["val_accuracy"])
     assert "hparams" in plugins  # the run's variant, seed and settings
+
+
+def test_an_experiment_counts_each_seed_s_fit_on_its_architecture_s_graphs(tmp_path, monkeypatch):
+    recipe = write_recipe(tmp_path / "recipes", "weights", TRAINED_WEIGHTS)
+    planned = 2 * steps_per_epoch(tiny_data()) * 2  # 2 epochs, 2 seeds through one twin
+    for pays_after, expected in ((planned, STEPS_PER_EXECUTION), (planned + 1, 1)):
+        monkeypatch.setattr(trainer_module, "BATCHING_PAYS_AFTER_STEPS", pays_after)
+        result = run_recipe(recipe, RunConfig(out=str(tmp_path / str(pays_after)), verbose=0))
+        runs = [run for variant in result["variants"].values() for run in variant["runs"]]
+        assert [run["steps_per_execution"] for run in runs] == [expected] * 4
