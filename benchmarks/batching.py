@@ -28,12 +28,12 @@ import keras
 
 from benchmarks.timing import step_time
 from cookbook.data.loading import open_dataset
+from cookbook.harness.trainer import BATCHING_PAYS_AFTER_STEPS
+from cookbook.harness.trainer import STEPS_PER_EXECUTION
+from cookbook.harness.trainer import steps_per_epoch
 from cookbook.models import resnet_style
 from cookbook.models import small_convnet
 from cookbook.tracing import build_training_state
-from cookbook.trainer import BATCHING_PAYS_AFTER_STEPS
-from cookbook.trainer import STEPS_PER_EXECUTION
-from cookbook.trainer import steps_per_epoch
 
 BATCH_SIZE = 32
 LATER_EPOCHS = 3

@@ -26,11 +26,11 @@ from benchmarks.timing import matmul_peak
 from benchmarks.timing import ratio_interval
 from benchmarks.timing import step_time
 from cookbook.data.loading import open_dataset
-from cookbook.fused import fuse
-from cookbook.fused import zip_seeds
+from cookbook.harness.fused import fuse
+from cookbook.harness.fused import zip_seeds
+from cookbook.harness.trainer import STEPS_PER_EXECUTION
 from cookbook.models import count_flops
 from cookbook.models import small_convnet
-from cookbook.trainer import STEPS_PER_EXECUTION
 
 BATCH_SIZE = 32
 BASELINE = "one at a time, 1 per call"

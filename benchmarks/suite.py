@@ -34,11 +34,11 @@ from benchmarks.timing import matmul_peak
 from benchmarks.timing import print_ratios
 from benchmarks.timing import time_epochs
 from cookbook.data import load_dataset
+from cookbook.harness.trainer import STEPS_PER_EXECUTION
 from cookbook.models import count_flops
 from cookbook.models import small_convnet
 from cookbook.results import environment
 from cookbook.results import write_json_atomic
-from cookbook.trainer import STEPS_PER_EXECUTION
 
 TARGET_TEST_ACCURACY = 0.98
 MAX_EPOCHS = 60

@@ -37,7 +37,7 @@ from cookbook.analysis import Conclusion
 from cookbook.analysis import Regime
 from cookbook.analysis import across
 from cookbook.analysis import listing
-from cookbook.data import training_set_sizes
+from cookbook.data import training_fractions
 from cookbook.models import small_convnet
 from cookbook.plots import plot_feature_maps
 from cookbook.statistics import lower
@@ -48,12 +48,17 @@ DEFAULTS = {"epochs": 10, "batch_size": 32, "seeds": 3, "training_percents": (10
 QUICK = {"epochs": 2, "seeds": 1, "training_percents": (10, 100)}  # both ends of the regime axis
 VARIANTS = ("cnn", "mlp_same_weights", "mlp_large")
 ANCHOR = "100%"
-conditions = training_set_sizes  # the regime axis: {"10%": 0.1, ...} of settings["training_percents"]
+
 # "As accurate" allows half a point of test accuracy: about two of digits' 360 test images,
 # and well below the gap between a ConvNet and an MLP that LeCun et al. report on MNIST.
 TEST_ERROR_MARGIN = 0.005
 
 LARGE_MLP_UNITS = 512  # two hidden layers: about 20x the ConvNet's weights on digits
+
+
+def conditions(settings):
+    """The regime axis: `{"10%": 0.1, ...}`, the training-set sizes of the settings."""
+    return training_fractions(settings["training_percents"])
 
 
 """

@@ -36,7 +36,7 @@ import keras
 from cookbook.analysis import Conclusion
 from cookbook.analysis import Regime
 from cookbook.analysis import across
-from cookbook.data import training_set_sizes
+from cookbook.data import training_fractions
 from cookbook.layers import Dropout
 from cookbook.statistics import lower
 from cookbook.statistics import no_higher
@@ -46,7 +46,7 @@ DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3, "training_percents": (10
 QUICK = {"epochs": 2, "seeds": 1, "training_percents": (10, 100)}  # both ends of the regime axis
 VARIANTS = {"rate_0": 0.0, "rate_0.5": 0.5}  # no dropout, and the paper's rate
 ANCHOR = "100%"
-conditions = training_set_sizes  # the regime axis: {"10%": 0.1, ...} of settings["training_percents"]
+
 
 JUDGED, BASELINE = "rate_0.5", "rate_0"
 HIDDEN_UNITS = 512
@@ -54,6 +54,11 @@ HIDDEN_UNITS = 512
 # dropout (0.35 points on MNIST is the smallest it calls an improvement), so a loss the
 # margin lets through is smaller than the effect the guideline is about.
 TEST_ERROR_MARGIN = 0.005
+
+
+def conditions(settings):
+    """The regime axis: `{"10%": 0.1, ...}`, the training-set sizes of the settings."""
+    return training_fractions(settings["training_percents"])
 
 
 """

@@ -48,12 +48,11 @@ from cookbook.analysis import Conclusion
 from cookbook.analysis import Regime
 from cookbook.analysis import across
 from cookbook.analysis import listing
-from cookbook.data import training_set_sizes
+from cookbook.data import training_fractions
 from cookbook.models import small_convnet
 from cookbook.plots import plot_tradeoffs
 from cookbook.statistics import lower
 from cookbook.statistics import summarize
-from cookbook.trainer import steps_per_execution
 from cookbook.wrappers import SKLearnClassifier
 
 TOUR_POSITION = 8
@@ -61,11 +60,16 @@ DEFAULTS = {"epochs": 3, "batch_size": 32, "seeds": 3, "members": 4, "training_p
 QUICK = {"epochs": 1, "seeds": 1, "members": 2, "training_percents": (10, 100)}  # both ends of the regime axis
 VARIANTS = ("averaging_and_stacking", "bagging", "boosting", "single_long")
 ANCHOR = "100%"
-conditions = training_set_sizes  # the regime axis: {"10%": 0.1, ...} of settings["training_percents"]
+
 UNSUPPORTED_STRATEGIES = {
     "multiworker": "its members train through scikit-learn, which calls model.fit, and that fails "
     "under MultiWorkerMirroredStrategy (keras-team/keras#20585).",
 }
+
+
+def conditions(settings):
+    """The regime axis: `{"10%": 0.1, ...}`, the training-set sizes of the settings."""
+    return training_fractions(settings["training_percents"])
 
 
 """
@@ -77,20 +81,20 @@ encoded from the wrapper, hence the categorical loss.
 """
 
 
-def member_network(X, y, image_shape):
+def member_network(X, y, image_shape, steps_per_execution):
     inputs = keras.Input(X.shape[1:])
     convnet = small_convnet(image_shape, y.shape[1])
     outputs = convnet(keras.layers.Reshape(image_shape)(inputs))
     model = keras.Model(inputs, outputs, name="member")
     # scikit-learn calls `fit` itself, so the harness's batched steps are asked for here.
-    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"], steps_per_execution=steps_per_execution())
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"], steps_per_execution=steps_per_execution)
     return model
 
 
 def member(run, seed, epochs=None):
     return SKLearnClassifier(
         member_network,
-        model_kwargs={"image_shape": run.data.facts.input_shape},
+        model_kwargs={"image_shape": run.data.facts.input_shape, "steps_per_execution": run.steps_per_execution},
         fit_kwargs={"epochs": epochs or run.epochs, "batch_size": run.batch_size, "verbose": run.verbose},
         random_state=seed,
         twins=run.twins,  # every member of one architecture shares one traced graph

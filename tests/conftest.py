@@ -67,7 +67,7 @@ def fresh_process_state():
     yield
     import keras
 
-    from cookbook import scaling
+    from cookbook.harness import scaling
 
     keras.mixed_precision.set_global_policy("float32")
     scaling._configured.clear()

@@ -11,10 +11,11 @@ import sys
 
 import numpy as np
 
-from cookbook import scaling
 from cookbook.analysis import Conclusion
-from cookbook.experiment import run_recipe
-from cookbook.settings import RunConfig
+from cookbook.harness.experiment import run_recipe
+from cookbook.harness.options import RunOptions
+from cookbook.harness.options import ScaleOptions
+from cookbook.harness.options import virtual_cpus
 from cookbook.statistics import INCONCLUSIVE
 
 GLOBAL_BATCH = 16
@@ -75,10 +76,14 @@ def main():
     args = parser.parse_args()
     WEIGHTS_PATH = args.weights
     # On the CPU wherever it runs, so replicas and results are the same on a machine with GPUs.
-    options = scaling.ScaleOptions(
-        device="cpu", strategy=args.strategy, workers=args.workers, worker_index=args.worker_index
+    scale = ScaleOptions(
+        device="cpu",
+        strategy=args.strategy,
+        workers=args.workers,
+        worker_index=args.worker_index,
+        virtual_cpus=virtual_cpus(),  # COOKBOOK_VIRTUAL_CPUS, as the command line reads it
     )
-    run_recipe(sys.modules[__name__], RunConfig(out=args.out, verbose=0, scale_options=options))
+    run_recipe(sys.modules[__name__], RunOptions(out=args.out, scale=scale))
 
 
 if __name__ == "__main__":

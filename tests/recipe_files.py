@@ -2,7 +2,7 @@
 
 import textwrap
 
-from cookbook import registry
+from cookbook.cli import registry
 
 HEADER = '''"""
 Title: {title}

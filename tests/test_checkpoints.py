@@ -8,9 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from cookbook import checkpoints
-from cookbook import scaling
-from cookbook.trainer import Trainer
+from cookbook.harness import checkpoints
+from cookbook.harness.options import RunOptions
+from cookbook.harness.trainer import Trainer
 from tests.processes import environment
 from tests.processes import start
 from tests.test_trainer import EpochsSeen
@@ -36,9 +36,8 @@ def fit(tmp_path, name, callbacks=(), model=None, backup_seconds=0):
     keras.utils.set_random_seed(0)
     model = model or tiny_model()
     trainer = Trainer(
-        scaling.setup(scaling.ScaleOptions()),
+        RunOptions(),
         history_dir=tmp_path / name / "history",
-        verbose=0,
         backup_seconds=backup_seconds,  # 0: a backup after every epoch
     )
     outcome = trainer.fit(
@@ -91,7 +90,7 @@ def test_backups_wait_for_their_interval_and_a_run_without_one_starts_over(tmp_p
 
 
 def test_the_trainer_backs_up_every_backup_seconds_by_default():
-    trainer = Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=None)
+    trainer = Trainer(RunOptions(), history_dir=None)
     assert trainer.backup_seconds == checkpoints.BACKUP_SECONDS > 0
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cookbook import registry
 from cookbook.cli import main
+from cookbook.cli import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 

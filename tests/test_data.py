@@ -218,11 +218,28 @@ def test_batches_split_evenly_over_replicas(data_dir):
     assert [int(batch[0].shape[0]) for batch in alone.train] == [sizes["train"]]
 
 
-def test_training_set_sizes_is_the_regime_axis_of_the_settings():
-    from cookbook.data import training_set_sizes
+def test_training_set_sizes_are_the_regime_axis_of_the_settings():
+    from cookbook.data import training_fractions
+    from recipes import convolution
     from recipes import dropout
+    from recipes import ensemble
 
-    assert training_set_sizes({"training_percents": (10, 25, 100)}) == {"10%": 0.1, "25%": 0.25, "100%": 1.0}
+    assert training_fractions((10, 25, 100)) == {"10%": 0.1, "25%": 0.25, "100%": 1.0}
+    for recipe in (convolution, dropout, ensemble):
+        assert recipe.conditions({"training_percents": (25, 100)}) == {"25%": 0.25, "100%": 1.0}
     quick = {**dropout.DEFAULTS, **dropout.QUICK}
     assert list(dropout.conditions(quick)) == ["10%", "100%"]
     assert list(dropout.conditions(dropout.DEFAULTS)) == ["10%", "25%", "50%", "100%"]
+
+
+def test_preparing_a_dataset_leaves_the_seeded_random_stream_alone(tmp_path):
+    """TFDS names its temporary folders from Python's `random`: a seeded run that prepared its
+    data on a fresh machine drew other initial weights than every later run."""
+    import random
+
+    random.seed(5)
+    expected = random.random()
+    random.seed(5)
+    load_dataset("digits", data_dir=str(tmp_path / "fresh"))
+    assert (tmp_path / "fresh" / "digits").is_dir()  # it was prepared here
+    assert random.random() == expected

@@ -5,35 +5,35 @@ import json
 import pytest
 
 from cookbook.errors import CookbookError
-from cookbook.experiment import Recipe
-from cookbook.experiment import run_recipe
-from cookbook.scaling import ScaleOptions
-from cookbook.settings import RunConfig
-from cookbook.settings import resolve_settings
+from cookbook.harness.experiment import run_recipe
+from cookbook.harness.options import RunOptions
+from cookbook.harness.options import ScaleOptions
+from cookbook.harness.plan import resolve_settings
+from cookbook.harness.recipe import Recipe
 from tests.recipe_files import SCORES
 from tests.recipe_files import write_recipe
 
 
 def config(tmp_path, **settings):
-    return RunConfig(out=str(tmp_path / "out"), verbose=0, **settings)
+    return RunOptions(out=str(tmp_path / "out"), verbose=0, **settings)
 
 
 @pytest.mark.parametrize("name", ["epochs", "batch_size", "seeds"])
 @pytest.mark.parametrize("value", [0, -1, 1.5])
 def test_config_refuses_non_positive_settings(name, value):
     with pytest.raises(CookbookError, match=name):
-        RunConfig(**{name: value})
+        RunOptions(**{name: value})
 
 
 def test_settings_resolve_user_over_quick_over_defaults():
     defaults = {"epochs": 5, "batch_size": 16, "seeds": 3, "depths": (8, 20)}
     quick = {"epochs": 1, "seeds": 1, "depths": (8,)}
-    assert resolve_settings(RunConfig(), defaults, quick) == defaults
-    assert resolve_settings(RunConfig(quick=True), defaults, quick) == {**defaults, **quick}
-    chosen = resolve_settings(RunConfig(quick=True, epochs=7, seeds=2), defaults, quick)
+    assert resolve_settings(RunOptions(), defaults, quick) == defaults
+    assert resolve_settings(RunOptions(quick=True), defaults, quick) == {**defaults, **quick}
+    chosen = resolve_settings(RunOptions(quick=True, epochs=7, seeds=2), defaults, quick)
     assert chosen == {"epochs": 7, "batch_size": 16, "seeds": 2, "depths": (8,)}
     with pytest.raises(CookbookError, match="seeds"):
-        resolve_settings(RunConfig(), {"epochs": 1, "batch_size": 1}, None)
+        resolve_settings(RunOptions(), {"epochs": 1, "batch_size": 1}, None)
 
 
 def test_every_variant_and_seed_is_trained_seeded_and_recorded(tmp_path):
@@ -130,7 +130,7 @@ def test_a_strategy_the_recipe_declares_unsupported_is_refused_before_anything_r
     recipe = write_recipe(tmp_path / "recipes", "scores", body)
     options = ScaleOptions(strategy="multiworker", workers="127.0.0.1:1", worker_index=0)
     with pytest.raises(CookbookError, match="cannot run under --strategy multiworker: it trains through"):
-        run_recipe(recipe, config(tmp_path, scale_options=options))
+        run_recipe(recipe, config(tmp_path, scale=options))
     assert recipe.CALLS == []
 
 

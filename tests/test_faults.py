@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from cookbook import checkpoints
-from cookbook import locking
 from cookbook.cli import main
+from cookbook.harness import checkpoints
+from cookbook.harness import locking
 from cookbook.results import write_json_atomic
 from tests.processes import environment
 from tests.processes import start
@@ -84,10 +84,10 @@ def test_copy_to_an_impossible_name_is_one_line(tmp_path):
 
 def finished_run(out, name="scores"):
     module = write_recipe(out.parent / f"{out.name}-{name}-recipes", name, SCORES)
-    from cookbook.experiment import run_recipe
-    from cookbook.settings import RunConfig
+    from cookbook.harness.experiment import run_recipe
+    from cookbook.harness.options import RunOptions
 
-    return run_recipe(module, RunConfig(out=str(out), verbose=0, seeds=2))
+    return run_recipe(module, RunOptions(out=str(out), verbose=0, seeds=2))
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty object", "a folder", "a list", "missing plot"])
@@ -136,7 +136,7 @@ def test_a_second_run_into_the_same_folder_is_refused_while_the_first_holds_it(t
 
 HOLD_THE_LOCK = """
 import pathlib, sys, time
-from cookbook.locking import exclusive
+from cookbook.harness.locking import exclusive
 with exclusive(pathlib.Path(sys.argv[1])):
     print("holding", flush=True)
     time.sleep(60)
@@ -226,3 +226,27 @@ def test_a_class_with_nothing_readable_is_an_error(tmp_path):
     (images / "c").mkdir()
     (images / "c" / "broken.png").write_text("no")
     assert_clean(invoke("run", "relu", *TINY, "--dataset", images, "--out", tmp_path), 2, "no readable image")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "cookbook", "list"],
+        ["-m", "cookbook", "--help"],
+        ["-m", "cookbook", "run", "relu", "--quick"],
+        ["recipes/relu.py", "--help"],
+    ],
+)
+@pytest.mark.parametrize(
+    "variable, value",
+    [("COOKBOOK_VIRTUAL_CPUS", "abc"), ("COOKBOOK_VIRTUAL_CPUS", "65"), ("COOKBOOK_VERBOSE", "maybe")],
+)
+def test_a_bad_environment_variable_is_one_line_for_every_command(tmp_path, command, variable, value):
+    """In child processes: an in-process runner would not see an error raised at import time."""
+    process = start([*command, "--out", tmp_path] if "run" in command else command, environment(**{variable: value}))
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 2, output
+    assert "Traceback" not in output
+    errors = [line for line in output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and variable in errors[0], output
+    assert not (tmp_path / "relu").exists()

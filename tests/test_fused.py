@@ -6,15 +6,15 @@ import pytest
 import tensorflow as tf
 
 from cookbook import optimizers
-from cookbook import scaling
 from cookbook.callbacks import GradientNorms
 from cookbook.data import Dataset
 from cookbook.data import DatasetFacts
-from cookbook.fused import seed_logs
-from cookbook.fused import why_not_fused
+from cookbook.harness.fused import seed_logs
+from cookbook.harness.fused import why_not_fused
+from cookbook.harness.options import RunOptions
+from cookbook.harness.trainer import Trainer
 from cookbook.models import small_convnet
 from cookbook.seeding import seed_everything
-from cookbook.trainer import Trainer
 
 SEEDS = (3, 4)
 EPOCHS = 2
@@ -44,7 +44,7 @@ def seed_model(seed, optimizer=lambda: keras.optimizers.Adam(0.01)):
 
 
 def make_trainer(folder):
-    return Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=folder / "history", backup_seconds=0)
+    return Trainer(RunOptions(), history_dir=folder / "history", backup_seconds=0)
 
 
 def standalone(folder, seed, optimizer, callbacks=()):
@@ -156,11 +156,11 @@ def assert_same_numbers(fused, alone, where="record"):
 
 
 def run_dropout(data_dir, out, fused_seeds):
-    from cookbook.experiment import run_recipe
-    from cookbook.settings import RunConfig
+    from cookbook.harness.experiment import run_recipe
+    from cookbook.harness.options import RunOptions
     from recipes import dropout
 
-    config = RunConfig(data_dir=data_dir, out=str(out), quick=True, seeds=2, epochs=2, fused_seeds=fused_seeds)
+    config = RunOptions(data_dir=data_dir, out=str(out), quick=True, seeds=2, epochs=2, fused_seeds=fused_seeds)
     return run_recipe(dropout, config)
 
 
@@ -181,13 +181,13 @@ def test_a_real_recipe_measures_the_same_with_fused_seeds(data_dir, tmp_path):
 
 
 def test_runs_without_fit_and_recipes_that_ask_train_one_seed_at_a_time(tmp_path):
-    from cookbook.experiment import run_recipe
-    from cookbook.settings import RunConfig
+    from cookbook.harness.experiment import run_recipe
+    from cookbook.harness.options import RunOptions
     from tests.recipe_files import SCORES
     from tests.recipe_files import write_recipe
 
     scores = write_recipe(tmp_path / "recipes", "scores", SCORES)
-    result = run_recipe(scores, RunConfig(out=str(tmp_path / "out"), fused_seeds=True))
+    result = run_recipe(scores, RunOptions(out=str(tmp_path / "out"), fused_seeds=True))
     assert set(result["fused_seeds"].values()) == {
         "its training does not go through run.fit, so there is no model to fuse"
     }
@@ -195,7 +195,7 @@ def test_runs_without_fit_and_recipes_that_ask_train_one_seed_at_a_time(tmp_path
     assert [len(variant["runs"]) for variant in result["variants"].values()] == [2, 2]
 
     declared = write_recipe(tmp_path / "recipes", "declared", SCORES + '\nONE_SEED_AT_A_TIME = "it times steps"\n')
-    result = run_recipe(declared, RunConfig(out=str(tmp_path / "out"), fused_seeds=True))
+    result = run_recipe(declared, RunOptions(out=str(tmp_path / "out"), fused_seeds=True))
     assert set(result["fused_seeds"].values()) == {"it times steps"}
 
 
@@ -239,8 +239,8 @@ def test_the_command_line_asks_for_fused_seeds(tmp_path):
 
 
 def test_a_fused_model_round_trips_its_config_and_fuses_members_without_metrics():
-    from cookbook.fused import FusedSeeds
-    from cookbook.fused import fuse
+    from cookbook.harness.fused import FusedSeeds
+    from cookbook.harness.fused import fuse
 
     def tiny(seed):
         keras.utils.set_random_seed(seed)

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cookbook import parallel
-from cookbook import registry
 from cookbook.cli import main
+from cookbook.cli import registry
+from cookbook.cli import workers
 from cookbook.errors import CookbookError
+from cookbook.harness.options import RunOptions
+from cookbook.harness.options import ScaleOptions
 from tests.processes import ROOT
 from tests.processes import environment
 from tests.recipe_files import SCORES
@@ -177,15 +179,18 @@ def _state(pid):
 
 
 def test_jobs_auto_is_two_at_most_and_one_under_a_strategy(monkeypatch):
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 8)
-    assert parallel.jobs_for("auto", 9, "none") == parallel.AUTO_JOBS == 2
-    assert parallel.jobs_for("auto", 1, "none") == 1  # never more than the recipes
-    assert parallel.jobs_for(5, 3, "none") == 3
-    assert parallel.jobs_for("auto", 9, "mirrored") == 1
-    monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
-    assert parallel.jobs_for("auto", 9, "none") == 1
+    def options(jobs, strategy="none"):
+        return RunOptions(jobs=jobs, scale=ScaleOptions(strategy=strategy))
+
+    monkeypatch.setattr(workers, "usable_cores", lambda: 8)
+    assert workers.jobs_for(options("auto"), 9) == workers.AUTO_JOBS == 2
+    assert workers.jobs_for(options("auto"), 1) == 1  # never more than the recipes
+    assert workers.jobs_for(options(5), 3) == 3
+    assert workers.jobs_for(options("auto", "mirrored"), 9) == 1
+    monkeypatch.setattr(workers, "usable_cores", lambda: 1)
+    assert workers.jobs_for(options("auto"), 9) == 1
     with pytest.raises(CookbookError, match="--jobs 1"):
-        parallel.jobs_for(2, 9, "mirrored")
+        options(2, "mirrored")
 
 
 @pytest.mark.parametrize("jobs", ["0", "-2", "two", "1.5", ""])

@@ -5,8 +5,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cookbook import registry
 from cookbook.cli import main
+from cookbook.cli import registry
 from cookbook.statistics import VERDICTS
 
 

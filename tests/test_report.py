@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from cookbook.cli import main
-from cookbook.experiment import run_recipe
-from cookbook.report import write_report
-from cookbook.settings import RunConfig
+from cookbook.cli.report import write_report
+from cookbook.harness.experiment import run_recipe
+from cookbook.harness.options import RunOptions
 from tests.recipe_files import write_recipe
 
 RECIPES = {"relu": "ReLU trains faster.", "pooling": "Pooling & <friends> cut compute."}
@@ -37,7 +37,7 @@ def conclude(results):
 def fake_run(out, recipe, claim):
     """A result written by the real harness, from made-up records (no training needed)."""
     module = write_recipe(out.parent / f"{out.name}_recipes", recipe, MADE_UP.replace("{name}", recipe), claim=claim)
-    return run_recipe(module, RunConfig(out=str(out), verbose=0))
+    return run_recipe(module, RunOptions(out=str(out), verbose=0))
 
 
 @pytest.fixture()

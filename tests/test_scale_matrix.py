@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cookbook import registry
+from cookbook.cli import registry
 from tests.processes import environment
 from tests.processes import finish
 from tests.processes import start

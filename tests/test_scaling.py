@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from cookbook.cli import main
 from cookbook.errors import CookbookError
-from cookbook.scaling import ScaleOptions
-from cookbook.scaling import tf_config
+from cookbook.harness.options import ScaleOptions
+from cookbook.harness.options import tf_config
 from tests.processes import environment
 from tests.processes import finish
 from tests.processes import start

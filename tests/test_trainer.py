@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cookbook import scaling
-from cookbook import trainer as trainer_module
 from cookbook.data import Dataset
 from cookbook.data import DatasetFacts
-from cookbook.experiment import run_recipe
-from cookbook.settings import RunConfig
-from cookbook.trainer import STEPS_PER_EXECUTION
-from cookbook.trainer import Trainer
-from cookbook.trainer import read_history
-from cookbook.trainer import steps_per_epoch
+from cookbook.harness import trainer as trainer_module
+from cookbook.harness.experiment import run_recipe
+from cookbook.harness.options import RunOptions
+from cookbook.harness.trainer import STEPS_PER_EXECUTION
+from cookbook.harness.trainer import Trainer
+from cookbook.harness.trainer import read_history
+from cookbook.harness.trainer import steps_per_epoch
 from cookbook.twins import architecture_key
 from cookbook.twins import copy_state
 from tests.recipe_files import write_recipe
@@ -52,7 +51,7 @@ def tiny_model(learning_rate=0.1, activation="relu", name=None, momentum=0.0):
 
 @pytest.fixture()
 def trainer(tmp_path):
-    return Trainer(scaling.setup(scaling.ScaleOptions()), history_dir=tmp_path / "history", verbose=0, backup_seconds=0)
+    return Trainer(RunOptions(), history_dir=tmp_path / "history", backup_seconds=0)
 
 
 def fit(trainer, tmp_path, model, data, epochs=3, callbacks=()):
@@ -105,9 +104,8 @@ def batching_trainer(tmp_path, monkeypatch, pays_after, fits_per_graph=1):
     monkeypatch.setattr(trainer_module, "BATCHING_PAYS_AFTER_STEPS", pays_after)
     folder = tmp_path / f"pays-after-{pays_after}-fits-{fits_per_graph}"
     return Trainer(
-        scaling.setup(scaling.ScaleOptions()),
+        RunOptions(),
         history_dir=folder,
-        verbose=0,
         backup_seconds=0,
         fits_per_graph=fits_per_graph,
     )
@@ -295,10 +293,10 @@ def conclude(results):
 def test_the_recipe_model_holds_what_its_twin_trained(tmp_path):
     """Seeds and variants after the first train a twin; the numbers are those of a fresh run."""
     recipe = write_recipe(tmp_path / "recipes", "weights", TRAINED_WEIGHTS)
-    together = run_recipe(recipe, RunConfig(out=str(tmp_path / "together"), verbose=0))
+    together = run_recipe(recipe, RunOptions(out=str(tmp_path / "together"), verbose=0))
     alone = write_recipe(tmp_path / "alone_recipes", "weights", TRAINED_WEIGHTS.replace('("a", "b")', '("b",)'))
     for seed in (0, 1):
-        separate = run_recipe(alone, RunConfig(out=str(tmp_path / f"alone{seed}"), verbose=0, seed=seed, seeds=1))
+        separate = run_recipe(alone, RunOptions(out=str(tmp_path / f"alone{seed}"), verbose=0, seed=seed, seeds=1))
         expected = separate["variants"]["b"]["runs"][0]
         actual = together["variants"]["b"]["runs"][seed]
         assert actual["weights"] == expected["weights"]
@@ -310,7 +308,7 @@ def test_every_run_is_logged_for_tensorboard(tmp_path):
     import tensorflow as tf
 
     recipe = write_recipe(tmp_path / "recipes", "weights", TRAINED_WEIGHTS)
-    run_recipe(recipe, RunConfig(out=str(tmp_path / "out"), verbose=0))
+    run_recipe(recipe, RunOptions(out=str(tmp_path / "out"), verbose=0))
     runs = sorted(
         p.relative_to(tmp_path / "out" / "weights" / "tensorboard")
         for p in (tmp_path / "out" / "weights" / "tensorboard").glob("*/*")
@@ -334,6 +332,6 @@ def test_an_experiment_counts_each_seed_s_fit_on_its_architecture_s_graphs(tmp_p
     planned = 2 * steps_per_epoch(tiny_data()) * 2  # 2 epochs, 2 seeds through one twin
     for pays_after, expected in ((planned, STEPS_PER_EXECUTION), (planned + 1, 1)):
         monkeypatch.setattr(trainer_module, "BATCHING_PAYS_AFTER_STEPS", pays_after)
-        result = run_recipe(recipe, RunConfig(out=str(tmp_path / str(pays_after)), verbose=0))
+        result = run_recipe(recipe, RunOptions(out=str(tmp_path / str(pays_after)), verbose=0))
         runs = [run for variant in result["variants"].values() for run in variant["runs"]]
         assert [run["steps_per_execution"] for run in runs] == [expected] * 4

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cookbook.training_loop import StrategyLoop
+from cookbook.harness.training_loop import StrategyLoop
 
 
 def data():

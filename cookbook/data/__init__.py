@@ -10,7 +10,6 @@ from cookbook.data.loading import DatasetFacts
 from cookbook.data.loading import load_dataset
 from cookbook.data.loading import shifted
 from cookbook.data.loading import training_fractions
-from cookbook.data.loading import training_set_sizes
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -20,5 +19,4 @@ __all__ = [
     "load_dataset",
     "shifted",
     "training_fractions",
-    "training_set_sizes",
 ]

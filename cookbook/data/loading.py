@@ -1,10 +1,12 @@
 """One call gives a recipe its train / validation / test pipelines and the dataset's facts."""
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import functools
 import math
 import os
+import random
 import socket
 import sys
 from pathlib import Path
@@ -15,10 +17,16 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from sklearn.model_selection import train_test_split
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks
+    fcntl = None
+
 from cookbook.data.digits import Digits
 from cookbook.errors import CookbookError
 from cookbook.results import check_writable
-from cookbook.settings import DEFAULT_DATASET
+
+DEFAULT_DATASET = "digits"  # embedded, offline
 
 # Where TFDS fetches prepared data and many source files from. Probed before a download so an
 # offline machine fails in seconds; tfds itself retries for minutes before giving up.
@@ -143,12 +151,6 @@ def training_fractions(percents):
     return {f"{percent:g}%": percent / 100 for percent in percents}
 
 
-def training_set_sizes(settings):
-    """A recipe's `conditions(settings)` when its regime axis is the training-set size: the
-    fractions of `settings["training_percents"]`, so `--quick` can keep fewer of them."""
-    return training_fractions(settings["training_percents"])
-
-
 def open_dataset(name=DEFAULT_DATASET, *, data_dir=None, image_size=None):
     """Checks and decodes a dataset once (see `load_dataset`) and returns its `DataSource`."""
     check_dataset(name)
@@ -239,10 +241,13 @@ def _load_tfds(name, data_dir, image_size):
     builder = tfds.builder(name, data_dir=data_dir)
     image_key, label_key = _image_classification_keys(builder)
     if not builder.is_prepared():
-        if not isinstance(builder, Digits):
-            _require_download_host(name, builder.data_dir)
-        print(f"Preparing {name} in {builder.data_dir} (once).")
-        builder.download_and_prepare()
+        with _preparing(Path(builder.data_dir).parent):
+            builder = tfds.builder(name, data_dir=data_dir)  # another process may have prepared it
+            if not builder.is_prepared():
+                if not isinstance(builder, Digits):
+                    _require_download_host(name, builder.data_dir)
+                print(f"Preparing {name} in {builder.data_dir} (once).")
+                builder.download_and_prepare()
 
     image_feature = builder.info.features[image_key]
     label_feature = builder.info.features[label_key]
@@ -265,6 +270,23 @@ def _load_tfds(name, data_dir, image_size):
         "class_names": tuple(label_feature.names),
     }
     return splits, description
+
+
+@contextlib.contextmanager
+def _preparing(folder):
+    """Holds `folder/.preparing.lock` while a dataset is prepared: two recipes started at once
+    on a fresh machine would otherwise both write it, and one fail on the other's files. Keeps
+    Python's random state as it was: TFDS draws its temporary names from it, which would move
+    the numbers of a seeded run that prepares its data first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = random.getstate()
+    with open(folder / ".preparing.lock", "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            random.setstate(state)
 
 
 def _image_classification_keys(builder):

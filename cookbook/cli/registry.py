@@ -1,4 +1,5 @@
-"""Finding the recipes, and reading their claims and tour positions without importing TensorFlow.
+"""Finding the recipes, and reading their claims and tour positions without importing TensorFlow
+(a recipe's declarations are read by `cookbook.harness.recipe`).
 
 A recipe's claim is the `Claim:` line of its docstring, written once; its place in the
 tour is its `TOUR_POSITION` (recipes without one come last, by name).
@@ -7,10 +8,13 @@ tour is its `TOUR_POSITION` (recipes without one come last, by name).
 import ast
 import importlib
 import importlib.util
-import re
 from pathlib import Path
 
 from cookbook.errors import CookbookError
+from cookbook.harness.recipe import claim_of
+from cookbook.harness.recipe import recipe_name
+
+__all__ = ["available_recipes", "claim_of", "load_recipe", "recipe_claim", "recipe_name", "recipe_path"]
 
 UNPOSITIONED = 1_000_000
 
@@ -20,7 +24,7 @@ def recipes_dir():
     spec = importlib.util.find_spec("cookbook.recipes")
     if spec is not None and spec.submodule_search_locations:
         return Path(list(spec.submodule_search_locations)[0])
-    return Path(__file__).resolve().parent.parent / "recipes"
+    return Path(__file__).resolve().parents[2] / "recipes"
 
 
 def available_recipes():
@@ -62,42 +66,10 @@ def tour_position(path):
     return UNPOSITIONED
 
 
-def claim_of(docstring, name="recipe"):
-    """The `Claim:` line of a recipe's docstring (continued on indented lines)."""
-    claim = _header_field(docstring, "Claim")
-    if claim is None:
-        raise CookbookError(f"Recipe {name!r} states no claim: its docstring needs a 'Claim: ...' line.")
-    return " ".join(claim.split())
-
-
-def _header_field(docstring, field):
-    """The text of a docstring's `FIELD: ...` line, continued on indented lines; None if absent."""
-    match = re.search(rf"^{field}:[ \t]*(.+(?:\n[ \t]+.+)*)", docstring or "", re.MULTILINE)
-    return match.group(1) if match else None
-
-
 def recipe_claim(name):
     """The recipe's claim, read from its source so that listing stays instant."""
     path = recipe_path(name)
     return claim_of(ast.get_docstring(_module_tree(path)), path.stem)
-
-
-def stated_seconds(docstring, quick=False):
-    """The seconds a recipe's docstring states on its `Time on CPU:` line for a run at its
-    default settings (or under `--quick`), e.g. "about 2.6 minutes on 2 cores at default
-    settings; `--quick` about 35 seconds"; None when it states none."""
-    stated = _header_field(docstring, "Time on CPU")
-    if stated is None:
-        return None
-    default, _, quick_part = stated.partition("--quick")
-    about = re.search(r"about ([0-9.]+) (second|minute)", quick_part if quick else default)
-    if not about:
-        return None
-    return float(about.group(1)) * (60 if about.group(2) == "minute" else 1)
-
-
-def recipe_name(module):
-    return Path(module.__file__).stem
 
 
 def load_recipe(name):

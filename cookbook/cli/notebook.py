@@ -42,7 +42,7 @@ def recipe_notebook(path):
         notebook_cells += _code_cells(lines[code_start:], cells)
     notebook_cells.append(
         cells.new_code_cell(
-            "from cookbook.notebook import run_notebook\n\n"
+            "from cookbook.cli import run_notebook\n\n"
             f"result = run_notebook(globals(), {path.stem!r}, {docstring!r}, **RUN_SETTINGS)\n"
             "print(f\"{result['verdict']}: {result['evidence']}\")"
         )
@@ -83,14 +83,14 @@ def _is_main_block(node):
 def run_notebook(namespace, name, docstring, **settings):
     """Runs the recipe whose definitions are in `namespace` (a notebook's globals) and returns
     its result, as `cookbook run` would."""
-    from cookbook.experiment import run_recipe
-    from cookbook.settings import RunConfig
+    from cookbook.harness.experiment import run_recipe
+    from cookbook.harness.options import RunOptions
 
     module = types.ModuleType(name, docstring)
     module.__dict__.update({key: value for key, value in namespace.items() if not key.startswith("__")})
     module.__file__ = f"{name}.py"
     try:
-        config = RunConfig(**settings)
+        options = RunOptions(**settings)
     except TypeError as error:
         raise CookbookError(f"RUN_SETTINGS: {error}") from None
-    return run_recipe(module, config)
+    return run_recipe(module, options)

@@ -1,10 +1,10 @@
 """The `cookbook` command: list, run, show, copy and inspect the guideline recipes.
 
-TensorFlow is imported only by the commands that need it, so `list`, `show`, `copy` and
-`--help` answer at once.
+It parses and prints: `cookbook run` turns its arguments into one `RunOptions` on its first
+line and hands it to the tour (`cookbook.cli.tour`). TensorFlow is imported only by the
+commands that need it, so `list`, `show`, `copy` and `--help` answer at once.
 """
 
-import contextlib
 import gc
 import os
 import shutil
@@ -14,13 +14,17 @@ from pathlib import Path
 import click
 
 import cookbook
-from cookbook import registry
+from cookbook.cli import registry
 from cookbook.errors import CookbookError
-from cookbook.settings import SEED_LIMIT
-
-DEFAULT_OUT = "results"
-MAX_COUNT = 1_000_000  # epochs or seeds beyond this are a typo, not a plan
-MAX_BATCH_SIZE = 2**31 - 1  # a batch's size is a 32-bit integer in TensorFlow
+from cookbook.harness.options import DEFAULT_DATASET
+from cookbook.harness.options import DEFAULT_OUT
+from cookbook.harness.options import DEVICES
+from cookbook.harness.options import MAX_BATCH_SIZE
+from cookbook.harness.options import MAX_COUNT
+from cookbook.harness.options import SEED_LIMIT
+from cookbook.harness.options import STRATEGIES
+from cookbook.harness.options import RunOptions
+from cookbook.harness.options import check_environment
 
 
 class OneLineErrors:
@@ -28,8 +32,10 @@ class OneLineErrors:
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
         if not standalone_mode:
+            check_environment()
             return super().main(args, prog_name, standalone_mode=False, **extra)
         try:
+            check_environment()  # before click: a bad variable is one line for every command, --help too
             super().main(args, prog_name, standalone_mode=False, **extra)
         except CookbookError as error:
             click.echo(f"Error: {error}", err=True)
@@ -71,7 +77,7 @@ def run_options(function):
     options = [
         click.option(
             "--dataset",
-            default="digits",
+            default=DEFAULT_DATASET,
             show_default=True,
             help="'digits' (embedded, offline), a tensorflow-datasets image-classification "
             "name (mnist, fashion_mnist, cifar10, ...), or a folder with one subfolder of "
@@ -106,14 +112,14 @@ def run_options(function):
         ),
         click.option(
             "--device",
-            type=click.Choice(["auto", "cpu", "gpu"]),
+            type=click.Choice(DEVICES),
             default="auto",
             show_default=True,
             help="auto: a GPU when TensorFlow sees one, else the CPU; gpu without one is an error.",
         ),
         click.option(
             "--strategy",
-            type=click.Choice(["none", "mirrored", "multiworker"]),
+            type=click.Choice(STRATEGIES),
             default="none",
             show_default=True,
             help="tf.distribute strategy: mirrored = every local GPU (or CPU device) in sync; "
@@ -202,41 +208,53 @@ class Jobs(click.ParamType):
     "cores or more, one under --strategy. The numbers do not change; what a recipe times shares the "
     "machine with the others.",
 )
-def run(names, **options):
+def run(names, **arguments):
     """Run recipes (by name, by the path of a recipe file, or `all`) and print a table of
     their verdicts.
 
     Results go to OUT/NAME/result.json with plots beside it. An interrupted run resumes
     when the same command is run again.
     """
+    options = RunOptions.from_command_line(arguments)
     if "all" in names and len(names) > 1:
         raise CookbookError("'all' runs every recipe: give it alone, or name the recipes to run.")
     chosen = list(registry.available_recipes()) if "all" in names else list(dict.fromkeys(names))
     for name in chosen:
-        recipe_folder = Path(options["out"]) / registry.recipe_path(name).stem  # unknown names fail here
-        if recipe_folder.exists() and not recipe_folder.is_dir():
-            raise CookbookError(f"{recipe_folder} is a file, where the {recipe_folder.name} results would go.")
-    results = run_recipes(chosen, options)
-    if results is None:
-        return  # a worker of a cluster other than the chief: it writes nothing
+        registry.recipe_path(name)  # an unknown name fails here, before anything starts
+    finish(run_tour(chosen, options), options, report=True)
+
+
+def run_tour(items, options):
+    from cookbook.cli.tour import run_tour
+
     try:
-        write_report_of(options["out"])
-    except CookbookError as error:
-        if not any(result["verdict"] == "failed" for result in results):
-            raise
-        click.echo(f"Error: {error}", err=True)  # the failures below say more, and set the exit status
-    fail_if_any_failed(results, options["out"])
+        return run_tour(items, options)
+    except KeyboardInterrupt:
+        raise click.Abort() from None
 
 
-def fail_if_any_failed(results, out):
-    failed = [result["recipe"] for result in results if result["verdict"] == "failed"]
-    if failed:
-        logs = ", ".join(os.path.join(out, name, "error.log") for name in failed)
-        raise CookbookError(f"{len(failed)} of {len(results)} recipes failed ({logs}).", exit_code=1)
+def finish(results, options, *, report):
+    """Prints the verdicts (and writes the report); exits 1 if a recipe failed."""
+    from cookbook.cli.tour import failures
+
+    if results is None:
+        click.echo("This worker's training is done; the chief (worker 0) writes the results and the report.")
+        return
+    print_verdicts(results, options.out)
+    if report:
+        try:
+            write_report_of(options.out)
+        except CookbookError as error:
+            if not any(result["verdict"] == "failed" for result in results):
+                raise
+            click.echo(f"Error: {error}", err=True)  # the failures below say more, and set the exit status
+    failure = failures(results, options.out)
+    if failure is not None:
+        raise failure
 
 
 def write_report_of(out):
-    from cookbook.report import write_report
+    from cookbook.cli.report import write_report
 
     markdown, page = write_report(out)
     click.echo(f"\nReport of every result in {out}: {markdown} and {page}")
@@ -247,76 +265,6 @@ def write_report_of(out):
 def report(out):
     """Rebuild OUT/report.md and OUT/report.html from the results in OUT (default: results)."""
     write_report_of(out)
-
-
-def run_recipes(names_or_modules, options):
-    """Runs the recipes, `options["jobs"]` at once (see `cookbook.parallel`; default one at a
-    time, in this process), prints their verdicts and returns their results in tour order
-    (None on the workers of a cluster other than the chief, which write nothing).
-
-    In a tour, a recipe that cannot run under the chosen strategy is skipped with its
-    reason; asked for alone, it is an error. A recipe that fails is recorded as failed,
-    its traceback in `OUT/RECIPE/error.log`, and the tour goes on.
-    """
-    from cookbook import console
-    from cookbook import parallel
-
-    options = dict(options)
-    options["verbose"] = console.is_verbose(options.get("verbose"))
-    jobs = parallel.jobs_for(options.pop("jobs", 1), len(names_or_modules), options["strategy"])
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(console.interrupts_noticed())
-        # Workers start first: their TensorFlow import overlaps this process's.
-        workers = stack.enter_context(parallel.Workers(jobs, options["verbose"])) if jobs > 1 else None
-        console.import_tensorflow(options["verbose"])
-
-        from cookbook.experiment import planned_runs
-        from cookbook.experiment import run_in_tour
-
-        config = make_config(options)
-        modules = [registry.load_recipe(item) if isinstance(item, str) else item for item in names_or_modules]
-        count = len(modules)
-        try:
-            with console.progress_for(sum(planned_runs(module, config) for module in modules)) as progress:
-                if workers is not None:
-                    results = workers.run(names_or_modules, modules, config, progress)
-                else:
-                    results = [
-                        run_in_tour(module, config, progress, position, count, alone=count == 1)
-                        for position, module in enumerate(modules, start=1)
-                    ]
-        except KeyboardInterrupt:
-            raise click.Abort() from None
-    if not config.scale_options.is_chief:
-        click.echo("This worker's training is done; the chief (worker 0) writes the results and the report.")
-        return None
-    print_verdicts(results, config.out)
-    return results
-
-
-def make_config(options):
-    """The `RunConfig` of the command line's options; the scale options are `ScaleOptions`'s fields."""
-    import dataclasses
-
-    from cookbook.data.loading import check_dataset
-    from cookbook.scaling import ScaleOptions
-    from cookbook.settings import RunConfig
-
-    options = dict(options)
-    scale_options = ScaleOptions(**{field.name: options.pop(field.name) for field in dataclasses.fields(ScaleOptions)})
-    check_dataset(options["dataset"], options["data_dir"])
-    if scale_options.is_chief:  # other workers of a cluster write nothing to --out
-        ensure_writable(options["out"], "results", "--out")
-    return RunConfig(**options, scale_options=scale_options)
-
-
-def ensure_writable(folder, what, option):
-    from cookbook.results import check_writable
-
-    try:
-        check_writable(folder)
-    except OSError as error:
-        raise CookbookError(f"Cannot write {what} to {folder!r} ({error.strerror}); choose another {option}.") from None
 
 
 def print_verdicts(results, out):
@@ -361,7 +309,7 @@ def copy(name, dest, force, notebook):
         if notebook:
             import nbformat
 
-            from cookbook.notebook import recipe_notebook
+            from cookbook.cli.notebook import recipe_notebook
 
             nbformat.write(recipe_notebook(source), str(target))
         else:
@@ -380,12 +328,13 @@ def copy(name, dest, force, notebook):
 )
 def info(data_dir):
     """Versions, devices, and the datasets that work offline here."""
-    from cookbook import console
+    from cookbook.cli import console
+    from cookbook.harness.options import verbose_from
 
-    console.import_tensorflow(console.is_verbose())
+    console.import_tensorflow(verbose_from())
 
-    from cookbook import scaling
     from cookbook.data.loading import prepared_tfds_datasets
+    from cookbook.harness import scaling
     from cookbook.results import environment
 
     env = environment()
@@ -413,9 +362,8 @@ def run_this_recipe(module):
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     @run_options
-    def command(**options):
-        results = run_recipes([module], options)
-        if results is not None:
-            fail_if_any_failed(results, options["out"])
+    def command(**arguments):
+        options = RunOptions.from_command_line(arguments)
+        finish(run_tour([module], options), options, report=False)
 
     command()

@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from cookbook.cli.registry import available_recipes
 from cookbook.errors import CookbookError
-from cookbook.registry import available_recipes
 from cookbook.results import write_text_atomic
 
 # Drawn by the harness: where along its regime axis the claim held, and what the verdict rests on.

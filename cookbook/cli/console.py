@@ -7,13 +7,8 @@ import os
 import signal
 import sys
 import threading
-import time
 
-VERBOSE_VARIABLE = "COOKBOOK_VERBOSE"
-
-
-def is_verbose(flag=False):
-    return flag or os.environ.get(VERBOSE_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+from cookbook.harness.progress import Lines
 
 
 def import_tensorflow(verbose=False):
@@ -90,48 +85,6 @@ def _stderr_silenced():
         os.close(saved)
 
 
-class Lines:
-    """Progress as one line per finished run, for output that is not a terminal.
-
-    `recipe` is the recipe the next call is about: `start_recipe` sets it, and a tour
-    running several recipes at once (`cookbook.parallel`) sets it before each call.
-    """
-
-    def __init__(self, total_runs, recipe=None):
-        self.total_runs = total_runs
-        self.done = 0
-        self.recipe = recipe
-        self._started = {}  # recipe -> when its current run started
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception):
-        return False
-
-    def start_recipe(self, name, index, count):
-        self.recipe = name
-        print(f"== Recipe {index} of {count}: {name} ==", flush=True)
-
-    def finish_recipe(self):
-        pass
-
-    def start_run(self, description, epochs):
-        self._started[self.recipe] = time.perf_counter()
-
-    def start_epochs(self, epochs):
-        pass
-
-    def epoch_done(self, epoch):
-        pass
-
-    def finish_run(self, description, reused=False):
-        self.done += 1
-        seconds = time.perf_counter() - self._started.get(self.recipe, time.perf_counter())
-        how = "finished earlier, reused" if reused else f"{seconds:.1f} s"
-        print(f"[{self.recipe}] run {self.done} of {self.total_runs}: {description} ({how})", flush=True)
-
-
 class Bars(Lines):
     """Progress on a terminal: the tour (recipe, run, time left) and each running recipe's
     current run's epochs."""
@@ -199,21 +152,6 @@ class Bars(Lines):
 
     def _run_task(self):
         return self._running[self.recipe][1]
-
-
-def epoch_callback(display, epochs):
-    """A Keras callback that tells `display` about each finished epoch of a `fit` of `epochs`."""
-    import keras
-
-    class EpochProgress(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            display.start_epochs(epochs)
-            display.epoch_done(getattr(self.model, "_initial_epoch", 0) or 0)  # resumed: epochs done
-
-        def on_epoch_end(self, epoch, logs=None):
-            display.epoch_done(epoch + 1)
-
-    return EpochProgress()
 
 
 def progress_for(total_runs, stream=None):

@@ -22,8 +22,8 @@ import signal
 import sys
 import threading
 
-from cookbook import registry
-from cookbook.errors import CookbookError
+from cookbook.cli import registry
+from cookbook.harness.recipe import stated_seconds
 
 # What `--jobs auto` starts: two workers fill the core a single tour leaves idle (measured,
 # README "Performance"). More would not shorten a tour much: each worker's TensorFlow
@@ -36,18 +36,13 @@ class WorkerDied(Exception):
     """A worker process ended while it ran a recipe."""
 
 
-def jobs_for(jobs, recipes, strategy):
-    """How many recipes run at once: `jobs` ("auto" or a count), never more than `recipes`;
-    one under a `tf.distribute` strategy, which spreads each recipe over the devices itself."""
-    if strategy != "none":
-        if jobs not in ("auto", 1):
-            raise CookbookError(
-                f"--jobs {jobs} runs recipes side by side in separate processes; under --strategy "
-                f"{strategy} each recipe already spans the devices. Use --jobs 1 (or leave it out)."
-            )
+def jobs_for(options, recipes):
+    """How many recipes run at once: `options.jobs` ("auto" or a count), never more than
+    `recipes`; one under a `tf.distribute` strategy, which spreads each recipe over the
+    devices itself (`RunOptions` refuses another count there)."""
+    if options.scale.strategy != "none":
         return 1
-    if jobs == "auto":
-        jobs = min(AUTO_JOBS, usable_cores())
+    jobs = min(AUTO_JOBS, usable_cores()) if options.jobs == "auto" else options.jobs
     return max(1, min(jobs, recipes))
 
 
@@ -94,15 +89,18 @@ class Workers:
             process.join()
         return False
 
-    def run(self, items, modules, config, progress):
+    def run(self, items, modules, plans, options, progress):
         """Runs each recipe (`items[k]` its name or path, `modules[k]` the module loaded from
-        it) under `config`, telling `progress` as they go; returns their results in the order
-        given, a failed result for a recipe whose worker died."""
-        from cookbook.experiment import run_in_tour
+        it, `plans[k]` its plan in this process) under `options`, telling `progress` as they go;
+        returns their results in the order given, a failed result for a recipe whose worker died.
+        A worker makes its own recipe's plan (plans hold the recipe's own objects)."""
+        from cookbook.cli.tour import run_in_tour
 
-        self._items, self._modules, self._config, self._progress = items, modules, config, progress
+        self._items, self._modules, self._options, self._progress = items, modules, options, progress
         self._results, self._assigned = {}, {}  # tour position -> result; worker pid -> tour position
-        self._waiting = sorted(range(1, len(items) + 1), key=lambda k: -_expected_seconds(modules[k - 1], config.quick))
+        self._waiting = sorted(
+            range(1, len(items) + 1), key=lambda k: -_expected_seconds(modules[k - 1], options.quick)
+        )
         self._listener_error = None
         listener = threading.Thread(target=self._listen, name="cookbook-workers-listener", daemon=True)
         listener.start()
@@ -112,7 +110,8 @@ class Workers:
                 position = self._waiting.pop(0) if self._waiting else None
             if position is None:
                 break
-            result = run_in_tour(modules[position - 1], config, here, position, len(items), alone=False)
+            module, plan = modules[position - 1], plans[position - 1]
+            result = run_in_tour(module, options, here, position, len(items), alone=False, plan=plan)
             with self._lock:
                 self._results[position] = result
                 self._check_finished()
@@ -159,14 +158,14 @@ class Workers:
                 return
             self._assigned[pid] = position
             item = _task_item(self._items[position - 1], self._modules[position - 1])
-            self._workers[pid][1].put((position, len(self._items), item, self._config))
+            self._workers[pid][1].put((position, len(self._items), item, self._options))
         elif kind == "result":
             pid, position, result = details
             self._assigned.pop(pid, None)
             self._results[position] = result
 
     def _fail_the_dead(self):
-        from cookbook.experiment import record_failure
+        from cookbook.harness.result import write_failure
 
         for pid, (process, _) in self._workers.items():
             if process.is_alive() or pid not in self._assigned:
@@ -181,13 +180,13 @@ class Workers:
                 continue  # its result had arrived after all
             module = self._modules[position - 1]
             error = WorkerDied(f"the worker process running it ended with exit code {process.exitcode}")
-            self._results[position] = record_failure(module, self._config, error)
+            self._results[position] = write_failure(module, self._options, error)
             self._progress.recipe = registry.recipe_name(module)
             self._progress.finish_recipe()
 
 
 def _expected_seconds(module, quick):
-    stated = registry.stated_seconds(module.__doc__, quick)
+    stated = stated_seconds(module.__doc__, quick)
     return float("inf") if stated is None else stated  # unknown: start it early
 
 
@@ -200,10 +199,10 @@ def _serve(tasks, events, verbose):
     (None); sends its progress, what it prints, and each result to `events`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the tour's process decides when to stop
     sys.stdout, sys.stderr = _Forward(events, "stdout"), _Forward(events, "stderr")
-    from cookbook import console
+    from cookbook.cli import console
 
     console.import_tensorflow(verbose)
-    from cookbook.experiment import run_in_tour
+    from cookbook.cli.tour import run_in_tour
 
     parent = os.getppid()
     while True:
@@ -216,17 +215,17 @@ def _serve(tasks, events, verbose):
                 if os.getppid() != parent:
                     return  # the tour's process is gone
         if task is None:
-            gc.freeze()  # exit without the last garbage collection: see cookbook.cli.exit_quickly
+            gc.freeze()  # exit without the last garbage collection: see cookbook.cli.commands.exit_quickly
             return
-        position, count, item, config = task
-        result = run_in_tour(item, config, _Relay(events), position, count, alone=False)
+        position, count, item, options = task
+        result = run_in_tour(item, options, _Relay(events), position, count, alone=False)
         sys.stdout.flush()
         sys.stderr.flush()
         events.put(("result", os.getpid(), position, result))
 
 
 class _Display:
-    """The progress display a recipe sees (`cookbook.console`'s methods), passing each call on
+    """The progress display a recipe sees (`cookbook.harness.progress`'s methods), passing each call on
     with the recipe's name."""
 
     recipe = None

@@ -8,33 +8,31 @@ import time
 
 import keras
 
-from cookbook import checkpoints
 from cookbook.callbacks import EpochSeconds
-from cookbook.checkpoints import ResumableBackup
-from cookbook.fused import PerSeed
-from cookbook.fused import fuse
-from cookbook.fused import zip_seeds
+from cookbook.harness import checkpoints
+from cookbook.harness import scaling
+from cookbook.harness.checkpoints import ResumableBackup
+from cookbook.harness.fused import PerSeed
+from cookbook.harness.fused import fuse
+from cookbook.harness.fused import zip_seeds
+from cookbook.harness.training_loop import StrategyLoop
 from cookbook.tracing import build_training_state
-from cookbook.training_loop import StrategyLoop
 from cookbook.twins import Twins
 from cookbook.twins import copy_state
 
-# Batches per call of the traced step. A small network's step is mostly Python and
-# dispatch overhead; running 16 batches in one traced loop gives the same numbers (the same
-# ops on the same batches in the same order) in less time: `python -m benchmarks.suite`
-# measures the ratio side by side (0.57 of the step time, 90% interval 0.50-0.67, for the
-# recipes' small ConvNet on 2 CPU cores).
+# Batches per call of the traced step. A small network's step is mostly Python and dispatch
+# overhead; running several batches in one traced loop gives the same numbers (the same ops on
+# the same batches in the same order) in less time: `python -m benchmarks.suite` measures it.
 STEPS_PER_EXECUTION = 16
-# Batching pays only for graphs that run many steps: Keras traces the batched step nested in
-# a loop, which costs more than tracing the step alone (0.3 s more for the small ConvNet,
-# 1.3 s for a 14-layer ResNet on 2 CPU cores), and each later step saves 1.3 or 4 ms.
-# `python -m benchmarks.batching` measures where the two meet: after 254 and 315 steps
-# (training and validation). A short fit (`--quick`, a few epochs) runs one step per call.
+# Batching pays only for graphs that run many steps: Keras traces the batched step nested in a
+# loop, which costs more than tracing the step alone, and each later step saves a little.
+# `python -m benchmarks.batching` measures where the two meet (near 300 steps, training and
+# validation, for the recipes' networks). A short fit (`--quick`) runs one step per call.
 BATCHING_PAYS_AFTER_STEPS = 300
 
 
 class Trainer:
-    """`fit` and `evaluate` for one recipe's runs, on the run's `Scale`.
+    """`fit` and `evaluate` for one recipe's runs under its `RunOptions`, on their `Scale`.
 
     Tracing a deep network's training step takes seconds (half a minute for a
     GoogLeNet), and every seed of a variant, and every variant of the same
@@ -46,13 +44,13 @@ class Trainer:
     The numbers are those of training the model itself.
     """
 
-    def __init__(self, scale, *, history_dir, verbose=False, backup_seconds=None, fits_per_graph=1):
-        self.scale = scale
+    def __init__(self, options, *, history_dir, backup_seconds=None, fits_per_graph=1):
+        self.options = options  # the run's `RunOptions`: `verbose`, and `scale.jit`
+        self.scale = scaling.setup(options.scale)
         # How many fits a traced graph is expected to serve (a variant's seeds, one at a time):
         # with the steps of one fit, what decides whether batching its steps pays.
         self.fits_per_graph = fits_per_graph
         self.history_dir = history_dir
-        self.verbose = verbose
         # Seconds between backups (see `cookbook.checkpoints`); None: its BACKUP_SECONDS.
         self.backup_seconds = checkpoints.BACKUP_SECONDS if backup_seconds is None else backup_seconds
         self.twins = Twins()
@@ -62,7 +60,7 @@ class Trainer:
     def fit_verbosity(self):
         """Keras's line per epoch when verbose; otherwise the metrics go to the history files
         and TensorBoard, and the terminal shows the tour's progress instead."""
-        return 2 if self.verbose else 0
+        return 2 if self.options.verbose else 0
 
     def fit(self, model, data, *, history_name, backup_dir, epochs, callbacks=(), tensorboard=None):
         """`model.fit` with the standard callbacks; returns the history and how training ended.
@@ -141,8 +139,8 @@ class Trainer:
 
     def _set_compile_options(self, model, planned_steps):
         """XLA as the run's options ask, and the Trainer's batches per call where they pay."""
-        if self.scale.options.jit is not None:
-            model.jit_compile = self.scale.options.jit
+        if self.options.scale.jit is not None:
+            model.jit_compile = self.options.scale.jit
         batched_steps(model, planned_steps)
 
     def _history_path(self, history_name, backup_dir):

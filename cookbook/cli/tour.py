@@ -1,0 +1,112 @@
+"""A tour: several recipes run one after another (or `options.jobs` at once, in workers),
+each planned once; the failure policy; the report of what they concluded.
+
+In a tour, a recipe that cannot run under the chosen strategy is skipped with its reason,
+and one that fails is recorded as failed (its traceback in `OUT/RECIPE/error.log`) while the
+tour goes on. Asked for alone, both are errors instead.
+"""
+
+import contextlib
+import os
+from pathlib import Path
+
+from cookbook.cli import console
+from cookbook.cli import registry
+from cookbook.errors import CookbookError
+from cookbook.results import check_writable
+
+
+def run_tour(items, options):
+    """Runs the recipes `items` (names, recipe file paths or modules) under `options` and
+    returns their results in tour order; None on the workers of a cluster other than the
+    chief, which write nothing. An interrupt stops every recipe (finished seeds are kept)."""
+    from cookbook.cli import workers as workers_module
+
+    jobs = workers_module.jobs_for(options, len(items))
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(console.interrupts_noticed())
+        # Workers start first: their TensorFlow import overlaps this process's.
+        workers = stack.enter_context(workers_module.Workers(jobs, options.verbose)) if jobs > 1 else None
+        console.import_tensorflow(options.verbose)
+        check_preconditions(items, options)
+        modules = [registry.load_recipe(item) if isinstance(item, str) else item for item in items]
+        plans = [plan_or_none(module, options) for module in modules]
+        total = sum(plan.runs for plan in plans if plan is not None)
+        with console.progress_for(total) as progress:
+            if workers is not None:
+                return_value = workers.run(items, modules, plans, options, progress)
+            else:
+                count = len(modules)
+                return_value = [
+                    run_in_tour(module, options, progress, position, count, alone=count == 1, plan=plan)
+                    for position, (module, plan) in enumerate(zip(modules, plans), start=1)
+                ]
+    return return_value if options.scale.is_chief else None
+
+
+def check_preconditions(items, options):
+    """What must hold before anything trains: the dataset, and (on the chief) a writable --out
+    with no file where a recipe's folder goes."""
+    from cookbook.data.loading import check_dataset
+
+    check_dataset(options.dataset, options.data_dir)
+    if not options.scale.is_chief:
+        return  # other workers of a cluster write nothing to --out
+    for item in items:
+        name = registry.recipe_name(item) if hasattr(item, "__file__") else registry.recipe_path(item).stem
+        folder = Path(options.out) / name
+        if folder.exists() and not folder.is_dir():
+            raise CookbookError(f"{folder} is a file, where the {folder.name} results would go.")
+    try:
+        check_writable(options.out)
+    except OSError as error:
+        raise CookbookError(
+            f"Cannot write results to {options.out!r} ({error.strerror}); choose another --out."
+        ) from None
+
+
+def plan_or_none(module, options):
+    """The recipe's `Plan`; None where it cannot be made (`run_in_tour` then reports why)."""
+    from cookbook.harness.plan import Plan
+
+    try:
+        return Plan.of(module, options)
+    except Exception:
+        return None
+
+
+def run_in_tour(recipe, options, progress, position, count, *, alone, plan=None):
+    """Runs one recipe of a tour of `count` (`recipe`: its module, name or path; `plan`, its
+    plan if made already) and returns its result, applying the tour's failure policy; tells
+    `progress` where it stands in the tour."""
+    from cookbook.harness.experiment import run_recipe
+    from cookbook.harness.recipe import UnsupportedStrategy
+    from cookbook.harness.result import write_failure
+
+    module = recipe if hasattr(recipe, "__file__") else registry.load_recipe(recipe)
+    name = registry.recipe_name(module)
+    progress.start_recipe(name, position, count)
+    try:
+        return run_recipe(plan or module, options, progress)
+    except UnsupportedStrategy as refusal:
+        if alone:
+            raise
+        print(f"Skipped: {refusal}", flush=True)
+        return {"recipe": name, "verdict": "skipped", "seconds": 0.0, "evidence": str(refusal)}
+    except Exception as error:
+        if console.was_interrupted():
+            raise KeyboardInterrupt from error  # Ctrl-C, come out of TensorFlow as another error
+        if isinstance(error, CookbookError) and alone:
+            raise  # bad input for the one recipe asked for: the usual one-line error
+        return write_failure(module, options, error)
+    finally:
+        progress.finish_recipe()
+
+
+def failures(results, out):
+    """A `CookbookError` (exit 1) naming the recipes that failed, or None."""
+    failed = [result["recipe"] for result in results if result["verdict"] == "failed"]
+    if not failed:
+        return None
+    logs = ", ".join(os.path.join(out, name, "error.log") for name in failed)
+    return CookbookError(f"{len(failed)} of {len(results)} recipes failed ({logs}).", exit_code=1)

@@ -1,0 +1,95 @@
+"""`OUT/RECIPE/result.json`: what a recipe concluded, with every run's records, the options,
+versions and devices that produced them; or, for a recipe that failed, why."""
+
+import dataclasses
+import sys
+import traceback
+from pathlib import Path
+
+from cookbook.analysis import summarize_records
+from cookbook.harness.recipe import claim_or_blank
+from cookbook.harness.recipe import recipe_name
+from cookbook.plots import plot_regime
+from cookbook.plots import plot_seed_values
+from cookbook.results import environment
+from cookbook.results import to_json_value
+from cookbook.results import write_json_atomic
+from cookbook.results import write_text_atomic
+
+QUICK_NOTE = " (--quick: fewer seeds, epochs and regime points, so these verdicts are not decisive.)"
+
+
+def result_key(variant, condition):
+    """`VARIANT`, or `VARIANT @ CONDITION` under a regime axis."""
+    return variant if condition is None else f"{variant} @ {condition}"
+
+
+def write_result(experiment, conclusion, runs, seconds):
+    """Draws the conclusion's charts, writes `OUT/RECIPE/result.json` atomically and returns
+    what it wrote. `runs`: `{condition: {variant: [record per seed]}}`."""
+    plan, options = experiment.plan, experiment.options
+    if conclusion.regime is not None:
+        plot_regime(conclusion.regime, experiment.plot_path("regime"))
+        experiment.plots.insert(0, experiment.plots.pop())
+    if conclusion.shows:
+        plot_seed_values(conclusion.shows, experiment.plot_path("evidence"), title="What the verdict rests on")
+        experiment.plots.insert(0, experiment.plots.pop())
+    variants = {
+        result_key(variant, condition): {"summary": summarize_records(records), "runs": records}
+        for condition, by_variant in runs.items()
+        for variant, records in by_variant.items()
+    }
+    source = experiment.source
+    result = {
+        "recipe": plan.recipe.name,
+        "claim": plan.recipe.claim,
+        "verdict": conclusion.verdict,
+        "evidence": conclusion.evidence_with_parts() + QUICK_NOTE * bool(options.quick),
+        "measurements": {
+            "parts": conclusion.parts,
+            "intervals": conclusion.parts_json(),
+            **({"regime": conclusion.regime.to_json()} if conclusion.regime is not None else {}),
+            **conclusion.measurements,
+        },
+        "shows": conclusion.shows,
+        "variants": variants,
+        "plots": experiment.plots,
+        "config": {**dataclasses.asdict(options), "resolved": plan.settings},
+        "dataset": dataclasses.asdict(source.facts) if source is not None else None,
+        "environment": environment(),
+        "scale": experiment.scale.describe(),
+        **({"fused_seeds": experiment.fusion} if options.fused_seeds else {}),
+        "seconds": seconds,
+    }
+    write_json_atomic(experiment.out_dir / "result.json", result)
+    return to_json_value(result)
+
+
+def write_failure(module, options, error):
+    """The result of a recipe that raised `error`: verdict `failed` and a one-line reason, with
+    the traceback in `OUT/RECIPE/error.log`; the reason is also printed to standard error.
+    Written where it can be (a full disk may be the fault itself); returned either way."""
+    name = recipe_name(module)
+    out_dir = Path(options.out) / name
+    reason = (f"{type(error).__name__}: {error}".strip().splitlines() or ["unknown"])[0][:300]
+    result = {
+        "recipe": name,
+        "claim": claim_or_blank(module.__doc__),
+        "verdict": "failed",
+        "evidence": f"{reason} (traceback in {out_dir / 'error.log'})",
+        "measurements": {},
+        "variants": {},
+        "plots": [],
+        "config": dataclasses.asdict(options),
+        "environment": environment(),
+        "scale": None,
+        "seconds": 0.0,
+    }
+    if options.scale.is_chief:
+        try:
+            write_text_atomic(out_dir / "error.log", "".join(traceback.format_exception(error)))
+            write_json_atomic(out_dir / "result.json", result)
+        except OSError:
+            pass
+    print(f"Failed: {result['evidence']}", file=sys.stderr, flush=True)
+    return to_json_value(result)
