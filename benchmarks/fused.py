@@ -1,5 +1,5 @@
 """Seed-examples per second of the recipes' small ConvNet: seeds one at a time against seeds
-fused into one model (`cookbook.fused`), side by side in one process.
+fused into one model (`cookbook.harness.fused`), side by side in one process.
 
     python -m benchmarks.fused [--blocks 12] [--seeds 3]
 

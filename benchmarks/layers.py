@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from benchmarks.timing import blocks_option
 from benchmarks.timing import compare_step_times
 from benchmarks.timing import print_ratios
 from cookbook import layers
@@ -95,13 +96,7 @@ def measure(blocks, batch_size=64, examples=1024, only=()):
 
 
 @click.command()
-@click.option(
-    "--blocks",
-    type=click.IntRange(min=10),
-    default=40,
-    show_default=True,
-    help="Epochs each model trains, alternating with its twin (at least 10).",
-)
+@blocks_option()
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--examples", type=click.IntRange(min=1), default=1024, show_default=True)
 @click.option("--only", multiple=True, type=click.Choice(list(PAIRS)), help="Just these layers.")

@@ -12,6 +12,7 @@ on CPU (`timing.py` says why this statistic).
 import click
 import keras
 
+from benchmarks.timing import blocks_option
 from benchmarks.timing import compare_step_times
 from benchmarks.timing import print_ratios
 from cookbook import optimizers
@@ -52,13 +53,7 @@ def measure(data, blocks):
 
 
 @click.command()
-@click.option(
-    "--blocks",
-    type=click.IntRange(min=10),
-    default=40,
-    show_default=True,
-    help="Epochs each model trains, alternating with its twin (at least 10).",
-)
+@blocks_option()
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), help="TFDS data folder.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the numbers here.")

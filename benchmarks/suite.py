@@ -29,6 +29,7 @@ import keras
 from benchmarks import fused as fused_benchmark
 from benchmarks import layers as layer_benchmark
 from benchmarks import optimizers as optimizer_benchmark
+from benchmarks.timing import blocks_option
 from benchmarks.timing import compare_step_times
 from benchmarks.timing import matmul_peak
 from benchmarks.timing import print_ratios
@@ -124,13 +125,7 @@ def time_to_accuracy(data):
 
 
 @click.command()
-@click.option(
-    "--blocks",
-    type=click.IntRange(min=10),
-    default=40,
-    show_default=True,
-    help="Epochs per model in the step-time ratios, alternating with its twin (at least 10).",
-)
+@blocks_option("Epochs per model in the step-time ratios, alternating with its twin (at least 10).")
 @click.option(
     "--repeats",
     type=click.IntRange(min=5),

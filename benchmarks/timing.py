@@ -24,6 +24,13 @@ BOOTSTRAP_SAMPLES = 2000
 MATMUL_SIZE = 1024
 
 
+def blocks_option(help="Epochs each model trains, alternating with its twin (at least 10)."):
+    """The `--blocks` option of the side-by-side step-time benchmarks."""
+    import click
+
+    return click.option("--blocks", type=click.IntRange(min=10), default=40, show_default=True, help=help)
+
+
 def time_epochs(model, dataset, epochs=1):
     """Seconds per training step over `epochs` epochs of `model.fit` (no validation)."""
     steps = int(dataset.cardinality()) * epochs

@@ -58,7 +58,7 @@ class GradientNorms(keras.callbacks.Callback):
 class EpochSeconds(keras.callbacks.Callback):
     """Adds the epoch's wall time to its logs: `epoch_seconds` in all, `train_seconds`
     for the training steps alone (validation excluded). With `shares` seeds trained as one
-    model (`cookbook.fused`), each seed's share: the time divided by `shares`."""
+    model (`cookbook.harness.fused`), each seed's share: the time divided by `shares`."""
 
     def __init__(self, shares=1):
         super().__init__()

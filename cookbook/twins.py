@@ -16,6 +16,8 @@ import json
 
 import keras
 
+from cookbook.models.flops import leaf_layers
+
 
 class Twins:
     """One kept model per architecture, whose traced graphs every model of that architecture
@@ -63,7 +65,7 @@ def architecture_key(model, batch):
     unknown unless the dataset drops its remainder, and then `tf.function` traces a batch
     size it has not seen by itself. So runs at several batch sizes share one twin."""
     description = {
-        "layers": [_layer_description(layer) for layer in _leaf_layers(model)],
+        "layers": [_layer_description(layer) for layer in leaf_layers(model)],
         "variables": [(v.path.rsplit("/", 1)[-1], tuple(v.shape), str(v.dtype)) for v in model.variables],
         "compiled": _without_names(_without_variable_learning_rate(model)),
         "batch": [(tuple(keras.ops.shape(x))[1:], str(x.dtype)) for x in keras.tree.flatten(batch)],
@@ -85,14 +87,6 @@ def _learning_rate_is_variable(optimizer):
     """Whether `optimizer` keeps its learning rate in a variable (given as a number), rather
     than computing it from a schedule or a function traced into the step."""
     return isinstance(getattr(optimizer, "learning_rate", None), keras.Variable)
-
-
-def _leaf_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
 
 
 def _layer_description(layer):

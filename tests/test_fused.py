@@ -257,3 +257,55 @@ def test_a_fused_model_round_trips_its_config_and_fuses_members_without_metrics(
     assert [len(m.layers) for m in again.members] == [len(m.layers) for m in fused.members]
     outputs = again((images, images))
     assert set(outputs) == {"seed_0", "seed_1"} and outputs["seed_0"].shape == (4, 2)
+
+
+FITS = """
+import random
+
+import keras
+
+DEFAULTS = {"epochs": 2, "batch_size": 16, "seeds": 3}
+VARIANTS = ["dense"]
+SEEN = []  # (seed, what happened), in the order it happened
+
+
+def train(run):
+    SEEN.append((run.seed, "train"))
+    model = keras.Sequential(
+        [keras.Input(run.data.facts.input_shape), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    before = random.random()  # the seed's random stream, left where its own run leaves it
+    try:
+        outcome = run.fit(model)
+    except BaseException as error:  # a recipe of its own may catch anything: nothing may reach it
+        SEEN.append((run.seed, f"caught {type(error).__name__}"))
+        raise
+    SEEN.append((run.seed, "fitted"))
+    return {"loss": outcome["history"]["loss"][-1], "after": random.random(), "before": before,
+            "test_accuracy": run.evaluate(model, run.data.test)[1]}
+
+
+def conclude(results):
+    return Conclusion({"trained": lower([0.0, 0.0], [1.0, 1.0])}, "Trained.", {})
+"""
+
+
+def test_fused_seeds_run_each_train_once_and_raise_nothing_through_it(tmp_path, data_dir):
+    from cookbook.harness.experiment import run_recipe
+    from cookbook.harness.options import RunOptions
+    from tests.recipe_files import write_recipe
+
+    recipe = write_recipe(tmp_path / "recipes", "fits", FITS)
+    options = RunOptions(out=str(tmp_path / "fused"), data_dir=data_dir, fused_seeds=True)
+    fused = run_recipe(recipe, options)
+    assert fused["fused_seeds"] == {"dense": "fused"}
+    # Every seed's train ran up to its fit, the fit trained them together, then each went on.
+    assert recipe.SEEN == [(0, "train"), (1, "train"), (2, "train"), (0, "fitted"), (1, "fitted"), (2, "fitted")]
+    recipe.SEEN.clear()
+    alone = run_recipe(recipe, RunOptions(out=str(tmp_path / "alone"), data_dir=data_dir))
+    assert recipe.SEEN == [(0, "train"), (0, "fitted"), (1, "train"), (1, "fitted"), (2, "train"), (2, "fitted")]
+    for fused_run, alone_run in zip(fused["variants"]["dense"]["runs"], alone["variants"]["dense"]["runs"]):
+        assert fused_run["fused_seeds"] == 3
+        del fused_run["steps_per_execution"], alone_run["steps_per_execution"]  # how it ran, not what
+        assert_same_numbers(fused_run, alone_run, "dense")

@@ -235,7 +235,7 @@ def run_tour(items, options):
 
 def finish(results, options, *, report):
     """Prints the verdicts (and writes the report); exits 1 if a recipe failed."""
-    from cookbook.cli.tour import failures
+    from cookbook.cli.policy import failures
 
     if results is None:
         click.echo("This worker's training is done; the chief (worker 0) writes the results and the report.")

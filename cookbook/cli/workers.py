@@ -94,7 +94,7 @@ class Workers:
         it, `plans[k]` its plan in this process) under `options`, telling `progress` as they go;
         returns their results in the order given, a failed result for a recipe whose worker died.
         A worker makes its own recipe's plan (plans hold the recipe's own objects)."""
-        from cookbook.cli.tour import run_in_tour
+        from cookbook.cli.policy import run_in_tour
 
         self._items, self._modules, self._options, self._progress = items, modules, options, progress
         self._results, self._assigned = {}, {}  # tour position -> result; worker pid -> tour position
@@ -202,7 +202,7 @@ def _serve(tasks, events, verbose):
     from cookbook.cli import console
 
     console.import_tensorflow(verbose)
-    from cookbook.cli.tour import run_in_tour
+    from cookbook.cli.policy import run_in_tour
 
     parent = os.getppid()
     while True:

@@ -13,7 +13,7 @@ class Lines:
     """Progress as one line per finished run, for output that is not a terminal.
 
     `recipe` is the recipe the next call is about: `start_recipe` sets it, and a tour
-    running several recipes at once (`cookbook.parallel`) sets it before each call.
+    running several recipes at once (`cookbook.cli.workers`) sets it before each call.
     """
 
     def __init__(self, total_runs, recipe=None):

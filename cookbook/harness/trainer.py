@@ -51,7 +51,7 @@ class Trainer:
         # with the steps of one fit, what decides whether batching its steps pays.
         self.fits_per_graph = fits_per_graph
         self.history_dir = history_dir
-        # Seconds between backups (see `cookbook.checkpoints`); None: its BACKUP_SECONDS.
+        # Seconds between backups (see `cookbook.harness.checkpoints`); None: its BACKUP_SECONDS.
         self.backup_seconds = checkpoints.BACKUP_SECONDS if backup_seconds is None else backup_seconds
         self.twins = Twins()
         self._loops = {}  # id(twin) -> StrategyLoop, under the strategy that needs one
@@ -98,7 +98,7 @@ class Trainer:
 
     def fit_fused(self, members, datasets, *, history_names, backup_dir, epochs, callbacks, tensorboards, progress=()):
         """Trains `members` (one compiled model per seed, each with its `Dataset`) as one
-        `cookbook.fused.FusedSeeds` model; see `fit`. `callbacks[k]` and `tensorboards[k]` are
+        `cookbook.harness.fused.FusedSeeds` model; see `fit`. `callbacks[k]` and `tensorboards[k]` are
         seed k's, and each seed gets its own history, as in a standalone `fit`; `progress`
         callbacks see the fused model. Returns each seed's outcome, or None when a seed's loss
         became NaN (its standalone run stops there, which fused training cannot do for one

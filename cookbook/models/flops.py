@@ -13,7 +13,7 @@ def count_flops(model):
     normalization are left out: next to the matrix products they are small.
     """
     total = 0
-    for layer in _all_layers(model):
+    for layer in leaf_layers(model):
         if isinstance(layer, keras.layers.Conv2D):
             kernel_h, kernel_w, in_channels, out_channels = layer.kernel.shape
             out_h, out_w = layer.output.shape[1:3] if layer.data_format == "channels_last" else layer.output.shape[2:4]
@@ -25,9 +25,10 @@ def count_flops(model):
     return int(total)
 
 
-def _all_layers(model):
+def leaf_layers(model):
+    """`model`'s layers, those of the models nested in it listed in their place."""
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
+            yield from leaf_layers(layer)
         else:
             yield layer
