@@ -16,6 +16,7 @@ from cookbook.cli import workers
 from cookbook.errors import CookbookError
 from cookbook.harness.options import RunOptions
 from cookbook.harness.options import ScaleOptions
+from cookbook.harness.recipe import stated_seconds
 from tests.processes import ROOT
 from tests.processes import environment
 from tests.recipe_files import SCORES
@@ -208,7 +209,7 @@ def test_jobs_under_a_strategy_is_refused_up_front(tmp_path):
 def test_every_recipe_states_its_time_so_the_longest_start_first():
     for name in registry.available_recipes():
         docstring = registry.load_recipe(name).__doc__
-        default, quick = registry.stated_seconds(docstring), registry.stated_seconds(docstring, quick=True)
+        default, quick = stated_seconds(docstring), stated_seconds(docstring, quick=True)
         assert default and quick and quick < default, name
 
 
@@ -217,5 +218,5 @@ def test_stated_seconds_reads_minutes_and_seconds():
         "\nTitle: t\nClaim: c.\nTime on CPU: about 2.5 minutes on 2 cores at default settings;\n"
         "    `--quick` about 12 seconds.\n"
     )
-    assert registry.stated_seconds(docstring) == 150 and registry.stated_seconds(docstring, quick=True) == 12
-    assert registry.stated_seconds("\nTitle: t\nClaim: c.\n") is None
+    assert stated_seconds(docstring) == 150 and stated_seconds(docstring, quick=True) == 12
+    assert stated_seconds("\nTitle: t\nClaim: c.\n") is None
