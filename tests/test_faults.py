@@ -250,3 +250,12 @@ def test_a_bad_environment_variable_is_one_line_for_every_command(tmp_path, comm
     errors = [line for line in output.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and variable in errors[0], output
     assert not (tmp_path / "relu").exists()
+
+
+@pytest.mark.parametrize("option", ["--out", "--data-dir"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_folder_is_refused_not_taken_as_the_current_one(tmp_path, monkeypatch, option, value):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "relu", *TINY, option, value)
+    assert_clean(result, 2, f"{option} must name a folder")
+    assert list(tmp_path.iterdir()) == []  # nothing written here

@@ -102,6 +102,9 @@ class RunOptions:
     jobs: int | str = 1  # recipes at once (`cookbook.cli.workers`): a count, or "auto"
 
     def __post_init__(self):
+        for name, value in (("--out", self.out), ("--data-dir", self.data_dir)):
+            if value is not None and not str(value).strip():  # "" would mean the current folder
+                raise CookbookError(f"{name} must name a folder, got an empty path.")
         if not isinstance(self.seed, int) or not 0 <= self.seed < SEED_LIMIT:
             raise CookbookError(f"seed must be an integer from 0 to 2**32 - 1, got {self.seed!r}.")
         for name in SETTINGS:
