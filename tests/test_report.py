@@ -4,11 +4,14 @@ import os
 import shutil
 import stat
 import subprocess
+from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
 
 from cookbook.cli import main
+from cookbook.cli.report import CHECK_IMAGES
+from cookbook.cli.report import VERDICT_CLASSES
 from cookbook.cli.report import write_report
 from cookbook.harness.experiment import run_recipe
 from cookbook.harness.options import RunOptions
@@ -124,3 +127,73 @@ def test_html_report_loads_in_a_headless_browser(out, tmp_path_factory):
     print(f"Screenshot of the report: {screenshot}")
     for recipe in RECIPES:
         assert f'<section id="{recipe}">' in dom
+
+
+HOSTILE = '</td></table>x"><script>alert(1)</script><img src=x onerror=alert(2)><b class="holds" onclick=alert(3)>'
+
+
+class PageParts(HTMLParser):
+    """What a browser would see on the page: its elements with their attributes, and its text."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements, self.text, self._in_script = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.elements[-1][1]["content"] = data
+        else:
+            self.text.append(data)
+
+
+def hostile_result(name):
+    """A result whose every string, key and list entry a stranger chose."""
+    table = {"mean": HOSTILE, "std": HOSTILE, "values": [HOSTILE, 1.0]}
+    part = {"verdict": HOSTILE, "estimate": HOSTILE, "interval": [HOSTILE, HOSTILE]}
+    return {
+        "recipe": name,
+        "claim": HOSTILE,
+        "verdict": HOSTILE,
+        "evidence": HOSTILE,
+        "seconds": 1.0,
+        "measurements": {
+            "regime": {
+                "axis": HOSTILE,
+                "anchor": HOSTILE,
+                "points": {HOSTILE: {"verdict": HOSTILE, "parts": {HOSTILE: part}}},
+            }
+        },
+        "variants": {HOSTILE: {"summary": {HOSTILE: table, "test_accuracy": table}, "runs": []}},
+        "plots": [HOSTILE, "../../outside.png", "/etc/outside.png"],
+        "config": {"resolved": {HOSTILE: HOSTILE}, "dataset": HOSTILE, "quick": HOSTILE},
+        "scale": {"device": HOSTILE, "strategy": HOSTILE, "replicas": HOSTILE},
+        "environment": {"cookbook": HOSTILE, "platform": HOSTILE, "devices": [{"name": HOSTILE}]},
+    }
+
+
+@pytest.mark.parametrize("name", ["hostile", "<img src=x onerror=alert(4)>"])
+def test_every_string_of_a_result_reaches_the_page_as_text(tmp_path, name):
+    import json
+
+    (tmp_path / "outside.png").write_bytes(b"not yours")
+    folder = tmp_path / "out" / name
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(hostile_result(name)))
+    _, page = write_report(tmp_path / "out")
+    parts = PageParts()
+    parts.feed(page.read_text())
+    scripts = [attrs for tag, attrs in parts.elements if tag == "script"]
+    assert [script.get("content") for script in scripts] == [CHECK_IMAGES]  # the page's own, alone
+    for tag, attrs in parts.elements:
+        assert not [key for key in attrs if key.startswith("on")], (tag, attrs)
+        assert attrs.get("class", "unknown") in {*VERDICT_CLASSES.values(), "unknown"}, (tag, attrs)
+        assert tag != "img", (tag, attrs)  # no plot of this result exists, and none outside its folder
+        assert attrs.get("href", "#").startswith("#"), (tag, attrs)
+    assert sum(HOSTILE in text for text in parts.text) >= 10  # shown to the reader, as text

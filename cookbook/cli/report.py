@@ -8,6 +8,7 @@ needed). It depends only on those files, so rebuilding it gives the same bytes.
 import base64
 import html
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -21,6 +22,11 @@ SKIPPED_FIELDS = ("seed", "epochs_trained")
 ENVIRONMENT_FIELDS = ("cookbook", "python", "tensorflow", "keras", "tensorflow_datasets", "platform", "cpu_count")
 
 
+# The class each verdict gets on the page (`STYLE` colours them); anything else is "unknown".
+VERDICT_CLASSES = {
+    verdict: verdict.replace(" ", "-") for verdict in ("holds", "does not hold", "inconclusive", "failed", "skipped")
+}
+PLOT_NAME = re.compile(r"[\w.\-]+\.png")  # a file name in the recipe's folder, no path
 REQUIRED_FIELDS = {"recipe": str, "claim": str, "verdict": str, "evidence": str, "seconds": (int, float)}
 
 
@@ -37,6 +43,8 @@ def read_results(out):
             missing = [key for key, kind in REQUIRED_FIELDS.items() if not isinstance(result.get(key), kind)]
             if missing:
                 raise ValueError(f"no {', '.join(missing)}")
+            if result["recipe"] != path.parent.name:  # its plots are read from that folder
+                raise ValueError(f"its recipe is {result['recipe']!r}, not its folder's name")
         except (OSError, ValueError, AttributeError) as error:
             print(f"Warning: skipping {path}, which is not a readable result ({error}).", file=sys.stderr)
             continue
@@ -48,9 +56,16 @@ def read_results(out):
 
 
 def plots_of(result, out):
-    """The result's plots that exist beside it (a plot deleted since is left out)."""
+    """The result's plots that exist beside it (a plot deleted since is left out): PNG files
+    in its own folder, never a path that leads elsewhere."""
     plots = result.get("plots") or []
-    return [plot for plot in plots if isinstance(plot, str) and (Path(out) / result["recipe"] / plot).is_file()]
+    return [
+        plot
+        for plot in plots
+        if isinstance(plot, str)
+        and PLOT_NAME.fullmatch(plot)
+        and (Path(out) / result["recipe"] / plot).is_file()
+    ]
 
 
 def number(value):
@@ -247,7 +262,8 @@ window.addEventListener("load", function () {
 
 
 def verdict_class(verdict):
-    return verdict.replace(" ", "-")
+    """The page's CSS class for `verdict`: one of the known verdicts' classes, never its text."""
+    return VERDICT_CLASSES.get(verdict, "unknown")
 
 
 def image(out, name, plot):
