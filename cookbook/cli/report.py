@@ -62,9 +62,7 @@ def plots_of(result, out):
     return [
         plot
         for plot in plots
-        if isinstance(plot, str)
-        and PLOT_NAME.fullmatch(plot)
-        and (Path(out) / result["recipe"] / plot).is_file()
+        if isinstance(plot, str) and PLOT_NAME.fullmatch(plot) and (Path(out) / result["recipe"] / plot).is_file()
     ]
 
 
