@@ -70,6 +70,15 @@ def read_json(path):
         return json.load(file)
 
 
+def cpu_model():
+    """The processor's name (Linux's /proc/cpuinfo), else what `platform` says."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def environment():
     """Versions and devices, so a result says what produced it."""
     import keras
@@ -87,6 +96,9 @@ def environment():
         "tensorflow_datasets": tfds.__version__,
         "numpy": np.__version__,
         "keras_backend": keras.backend.backend(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
+        # TensorFlow's oneDNN CPU kernels: on by default on x86, and their results can differ
+        "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
         "devices": [{"name": device.name, "type": device.device_type} for device in tf.config.list_physical_devices()],
     }

@@ -11,13 +11,23 @@ atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 for _variable, _folder in (("KERAS_HOME", "keras"), ("TFDS_DATA_DIR", "tensorflow_datasets"), ("MPLCONFIGDIR", "mpl")):
     os.environ.setdefault(_variable, os.path.join(_scratch, _folder))
 # A shell's cluster or device settings must not leak into the tests.
-for _variable in ("TF_CONFIG", "COOKBOOK_VIRTUAL_CPUS"):
+for _variable in ("TF_CONFIG", "COOKBOOK_VIRTUAL_CPUS", "COOKBOOK_VERBOSE"):
     os.environ.pop(_variable, None)
 
 import ipaddress  # noqa: E402
 import socket  # noqa: E402
 
 import pytest  # noqa: E402
+
+
+def pytest_report_header(config):
+    """The machine the suite ran on: results of float arithmetic may depend on the CPU and on
+    TensorFlow's oneDNN kernels, so a failure report says which it had."""
+    from cookbook.results import cpu_model
+
+    cpu = cpu_model()
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow's default: on for x86)")
+    return [f"cpu: {cpu}, {os.cpu_count()} cores", f"TF_ENABLE_ONEDNN_OPTS: {onednn}"]
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ TIMEOUT = 240
 def environment(**extra):
     """The child's environment: this one, without the shell's cluster or device settings."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    for name in ("TF_CONFIG", "COOKBOOK_VIRTUAL_CPUS"):
+    for name in ("TF_CONFIG", "COOKBOOK_VIRTUAL_CPUS", "COOKBOOK_VERBOSE"):
         env.pop(name, None)
     return {**env, **extra}
 

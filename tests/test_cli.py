@@ -205,3 +205,19 @@ def test_the_readme_options_table_names_every_option_of_run():
     run = main.commands["run"]
     options = {name for param in run.params for name in (*param.opts, *param.secondary_opts) if name.startswith("--")}
     assert documented == options - {"--help"}
+
+
+def test_a_worker_of_a_cluster_whose_recipe_failed_exits_non_zero():
+    """It printed "This worker's training is done" and exited 0 while its recipe had failed."""
+    from cookbook.cli.commands import finish
+    from cookbook.errors import CookbookError
+    from cookbook.harness.options import RunOptions
+    from cookbook.harness.options import ScaleOptions
+
+    worker = ScaleOptions(strategy="multiworker", workers="127.0.0.1:1,127.0.0.1:2", worker_index=1)
+    options = RunOptions(scale=worker)
+    failed = {"recipe": "relu", "verdict": "failed", "seconds": 0.0, "evidence": "InvalidArgumentError"}
+    with pytest.raises(CookbookError, match="1 of 2 recipes failed on this worker") as raised:
+        finish([failed, {**failed, "verdict": "holds"}], options, report=False)
+    assert raised.value.exit_code == 1
+    finish([{**failed, "verdict": "holds"}], options, report=False)  # done: no error

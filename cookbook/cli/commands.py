@@ -237,7 +237,10 @@ def finish(results, options, *, report):
     """Prints the verdicts (and writes the report); exits 1 if a recipe failed."""
     from cookbook.cli.policy import failures
 
-    if results is None:
+    if not options.scale.is_chief:
+        failed = [result["recipe"] for result in results if result["verdict"] == "failed"]
+        if failed:  # the chief's run fails too, or waits: this worker must not look done
+            raise CookbookError(f"{len(failed)} of {len(results)} recipes failed on this worker.", exit_code=1)
         click.echo("This worker's training is done; the chief (worker 0) writes the results and the report.")
         return
     print_verdicts(results, options.out)
@@ -341,7 +344,8 @@ def info(data_dir):
     for key in ("cookbook", "python", "tensorflow", "keras", "tensorflow_datasets", "numpy"):
         click.echo(f"{key + ':':<21}{env[key]}")
     click.echo(f"{'platform:':<21}{env['platform']}")
-    click.echo(f"{'cpu cores:':<21}{env['cpu_count']}")
+    click.echo(f"{'cpu:':<21}{env['cpu']}, {env['cpu_count']} cores")
+    click.echo(f"{'oneDNN (TF_ENABLE_ONEDNN_OPTS):':<21} {env['tf_enable_onednn_opts']}")
     gpus = [d["name"] for d in env["devices"] if d["type"] == "GPU"]
     click.echo(f"{'devices:':<21}{', '.join(d['name'] for d in env['devices'])}")
     click.echo(f"{'gpu:':<21}{', '.join(gpus) if gpus else 'none (training runs on the CPU)'}")

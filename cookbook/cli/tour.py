@@ -8,13 +8,15 @@ from cookbook.cli import console
 from cookbook.cli import registry
 from cookbook.cli.policy import run_in_tour
 from cookbook.errors import CookbookError
+from cookbook.harness import scaling
 from cookbook.results import check_writable
 
 
 def run_tour(items, options):
     """Runs the recipes `items` (names, recipe file paths or modules) under `options` and
-    returns their results in tour order; None on the workers of a cluster other than the
-    chief, which write nothing. An interrupt stops every recipe (finished seeds are kept)."""
+    returns their results in tour order (on the workers of a cluster other than the chief,
+    which write nothing, what they would have written). An interrupt stops every recipe
+    (finished seeds are kept)."""
     from cookbook.cli import workers as workers_module
 
     jobs = workers_module.jobs_for(options, len(items))
@@ -22,6 +24,9 @@ def run_tour(items, options):
         stack.enter_context(console.interrupts_noticed())
         # Workers start first: their TensorFlow import overlaps this process's.
         workers = stack.enter_context(workers_module.Workers(jobs, options.verbose)) if jobs > 1 else None
+        told = scaling.before_tensorflow(options.scale)
+        if told:
+            print(told, flush=True)
         console.import_tensorflow(options.verbose)
         check_preconditions(items, options)
         modules = [registry.load_recipe(item) if isinstance(item, str) else item for item in items]
@@ -29,14 +34,14 @@ def run_tour(items, options):
         total = sum(plan.runs for plan in plans if plan is not None)
         with console.progress_for(total) as progress:
             if workers is not None:
-                return_value = workers.run(items, modules, plans, options, progress)
+                results = workers.run(items, modules, plans, options, progress)
             else:
                 count = len(modules)
-                return_value = [
+                results = [
                     run_in_tour(module, options, progress, position, count, alone=count == 1, plan=plan)
                     for position, (module, plan) in enumerate(zip(modules, plans), start=1)
                 ]
-    return return_value if options.scale.is_chief else None
+    return results
 
 
 def check_preconditions(items, options):

@@ -8,6 +8,7 @@ options; recipes then run inside `scale.scope()` unchanged. Under
 
 import json
 import os
+import sys
 
 from cookbook.errors import CookbookError
 from cookbook.harness.options import tf_config
@@ -16,10 +17,11 @@ from cookbook.harness.options import tf_config
 class Scale:
     """The configured strategy and precision, with what the harness needs to know of them."""
 
-    def __init__(self, options, strategy, policy):
+    def __init__(self, options, strategy, policy, keras_config=None):
         self.options = options
         self.strategy = strategy
         self.policy = policy
+        self.keras_config = keras_config or {}  # the user's Keras settings this process overrode
 
     @property
     def custom_loop(self):
@@ -54,10 +56,32 @@ class Scale:
             "mixed_precision": self.policy,
             "jit": "auto" if self.options.jit is None else self.options.jit,
             "deterministic_ops": self.deterministic_ops,
+            **({"keras_config_overridden": self.keras_config} if self.keras_config else {}),
         }
 
 
 _configured = {}
+ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
+ONEDNN_OFF_WHY = (
+    "--strategy mirrored over {count} CPU devices (COOKBOOK_VIRTUAL_CPUS): TensorFlow's oneDNN CPU "
+    "kernels are turned off for this run (TF_ENABLE_ONEDNN_OPTS=0); with them, TensorFlow 2.21 hands "
+    "one replica's convolution another's input (\"input depth must be evenly divisible by filter depth\")."
+)
+
+
+def needs_onednn_off(options):
+    """Whether `options` (`ScaleOptions`) run replicas on logical devices of one CPU: there oneDNN's
+    kernels mix the replicas' tensors (seen on Intel and AMD CPUs, TensorFlow 2.21)."""
+    return options.strategy == "mirrored" and options.virtual_cpus > 1
+
+
+def before_tensorflow(options):
+    """What must be set before TensorFlow is imported for `options`: returns the line to tell
+    the user, or None. A `TF_ENABLE_ONEDNN_OPTS` the user set is left as it is."""
+    if needs_onednn_off(options) and ONEDNN_VARIABLE not in os.environ:
+        os.environ[ONEDNN_VARIABLE] = "0"
+        return ONEDNN_OFF_WHY.format(count=options.virtual_cpus)
+    return None
 
 
 def setup(options):
@@ -84,6 +108,12 @@ def setup(options):
                 "--jit options; run them in a new process."
             )
         return scale
+    if needs_onednn_off(options) and os.environ.get(ONEDNN_VARIABLE) != "0":
+        print(
+            f"Warning: {ONEDNN_OFF_WHY.format(count=options.virtual_cpus)} Set {ONEDNN_VARIABLE}=0 "
+            "before TensorFlow is imported (the cookbook command does).",
+            file=sys.stderr,
+        )
     split_cpu(tf, options.virtual_cpus)
     if options.device == "cpu" and gpus:
         tf.config.set_visible_devices([], "GPU")
@@ -93,9 +123,35 @@ def setup(options):
     if options.mixed_precision:
         policy = "mixed_float16" if on_gpu else "mixed_bfloat16"
         keras.mixed_precision.set_global_policy(policy)
-    scale = Scale(options, strategy, policy)
+    scale = Scale(options, strategy, policy, standard_keras_config(keras))
     _configured[options] = scale
     return scale
+
+
+# What the recipes' data pipelines and models are written for; a keras.json may say otherwise.
+KERAS_CONFIG = {"image_data_format": "channels_last", "floatx": "float32"}
+
+
+def standard_keras_config(keras):
+    """Sets `KERAS_CONFIG` for this process's runs; returns the user's values it replaced (with
+    one line saying so), which the result records: `channels_first` from a keras.json changed
+    every convolution's numbers with nothing in the result saying why."""
+    replaced = {}
+    for name, wanted in KERAS_CONFIG.items():
+        current = getattr(keras.config, name)()
+        if current != wanted:
+            getattr(keras.config, f"set_{name}")(wanted)
+            replaced[name] = current
+    if replaced:
+        print(
+            "Your Keras config sets "
+            + ", ".join(f"{name} {value}" for name, value in replaced.items())
+            + "; these runs use "
+            + ", ".join(f"{name} {KERAS_CONFIG[name]}" for name in replaced)
+            + ", as the recipes' data and models assume (result.json records it).",
+            flush=True,
+        )
+    return replaced
 
 
 def split_cpu(tf, count):
