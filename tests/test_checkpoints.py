@@ -11,6 +11,7 @@ import pytest
 from cookbook.harness import checkpoints
 from cookbook.harness.options import RunOptions
 from cookbook.harness.trainer import Trainer
+from cookbook.harness.trainer import read_history
 from tests.processes import environment
 from tests.processes import start
 from tests.test_trainer import EpochsSeen
@@ -32,7 +33,7 @@ class InterruptAt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def fit(tmp_path, name, callbacks=(), model=None, backup_seconds=0):
+def fit(tmp_path, name, callbacks=(), model=None, backup_seconds=0, tensorboard=None):
     keras.utils.set_random_seed(0)
     model = model or tiny_model()
     trainer = Trainer(
@@ -47,6 +48,7 @@ def fit(tmp_path, name, callbacks=(), model=None, backup_seconds=0):
         backup_dir=tmp_path / name / "backup",
         epochs=EPOCHS,
         callbacks=callbacks,
+        tensorboard=tensorboard,
     )
     return model, outcome
 
@@ -159,3 +161,35 @@ def test_a_run_killed_at_any_instant_resumes(tmp_path, uninterrupted, after_seco
     # a validation loss in another order: equal to float32 rounding, not bit for bit.
     for metric, values in uninterrupted[1].items():
         assert without_times(outcome["history"])[metric] == pytest.approx(values, rel=1e-5), metric
+
+
+def scalar_steps(log_dir):
+    """`{tag: [step, ...]}` of every scalar in the TensorBoard events under `log_dir`."""
+    import tensorflow as tf
+
+    steps = {}
+    for path in sorted(log_dir.glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                steps.setdefault(value.tag, []).append(event.step)
+    return steps
+
+
+def test_a_resume_from_an_older_backup_keeps_each_epoch_once_in_every_history(tmp_path, uninterrupted, capsys):
+    """Backups come every few seconds, not every epoch: the interrupted run had written epochs
+    after the one it resumes from, and they stood twice in the CSV and in TensorBoard."""
+    board = (tmp_path / "board", {"variant": "tiny"})
+    with pytest.raises(KeyboardInterrupt):
+        fit(tmp_path, "run", callbacks=[InterruptAt(4)], tensorboard=board)
+    backup = tmp_path / "run" / "backup"
+    (backup / "epoch-4.weights.h5").unlink()  # as if the last backup came after epoch 3
+    capsys.readouterr()
+    _, outcome = fit(tmp_path, "run", tensorboard=board)
+    assert "Resuming run after epoch 3 of 6." in capsys.readouterr().out
+    history_file = tmp_path / "run" / "history" / "run.csv"
+    epochs = [line.split(",")[0] for line in history_file.read_text().splitlines()[1:]]
+    assert epochs == [str(epoch) for epoch in range(EPOCHS)]  # each once
+    assert without_times(read_history(history_file)) == pytest.approx(uninterrupted[1])
+    assert without_times(outcome["history"]) == pytest.approx(uninterrupted[1])
+    steps = scalar_steps(tmp_path / "board")
+    assert steps["loss"] == list(range(1, EPOCHS + 1))  # each epoch once, in order

@@ -37,11 +37,20 @@ class ResumableBackup(keras.callbacks.Callback):
     have passed since the last save (0: after every epoch) and, when `fit` starts, restores
     the newest readable generation and continues after its epoch."""
 
-    def __init__(self, folder, every_seconds=BACKUP_SECONDS):
+    def __init__(self, folder, every_seconds=BACKUP_SECONDS, on_restored=None):
         super().__init__()
         self.folder = Path(folder)
         self.every_seconds = every_seconds
+        # Called with the epoch training goes on after (0: from the start) when there were
+        # backups to resume from, before any other callback starts: the histories follow it.
+        self.on_restored = on_restored
         self._saved_at = time.monotonic()
+        self._restored = False
+
+    def restorer(self):
+        """A callback to list first, so that every other one starts after the state is back
+        (the progress display, the history files); the backup itself goes last."""
+        return _Restore(self)
 
     def generations(self):
         """`[(epoch, path)]`, newest first."""
@@ -52,6 +61,14 @@ class ResumableBackup(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._saved_at = time.monotonic()
+        if self._restored:  # by its restorer, first of all callbacks
+            self._restored = False
+            return
+        self.restore(self.model)
+
+    def restore(self, model):
+        """Loads the newest readable generation into `model` and sets where its `fit` goes on."""
+        self.set_model(model)
         # Set either way: the model may be reused for another run (a traced twin), and Keras
         # keeps `_initial_epoch` on the model from one `fit` to the next.
         self.model._initial_epoch = 0
@@ -69,11 +86,17 @@ class ResumableBackup(keras.callbacks.Callback):
                 )
                 continue
             self.model._initial_epoch = epoch
+            self._tell(epoch)
             return
         if self.generations():
             print(
                 f"Warning: no backup in {self.folder} could be read; this run trains from the start.", file=sys.stderr
             )
+            self._tell(0)
+
+    def _tell(self, epoch):
+        if self.on_restored is not None:
+            self.on_restored(epoch)
 
     def on_epoch_end(self, epoch, logs=None):
         if time.monotonic() - self._saved_at < self.every_seconds:
@@ -97,3 +120,15 @@ class ResumableBackup(keras.callbacks.Callback):
         for _, old in self.generations()[KEPT_GENERATIONS:]:
             old.unlink(missing_ok=True)
         self._saved_at = time.monotonic()
+
+
+class _Restore(keras.callbacks.Callback):
+    """`ResumableBackup.restorer()`: restores at the start of `fit`, before the callbacks after it."""
+
+    def __init__(self, backup):
+        super().__init__()
+        self.backup = backup
+
+    def on_train_begin(self, logs=None):
+        self.backup.restore(self.model)
+        self.backup._restored = True

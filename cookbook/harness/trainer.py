@@ -2,9 +2,11 @@
 one traced graph per architecture."""
 
 import csv
+import io
 import math
 import shutil
 import time
+from pathlib import Path
 
 import keras
 
@@ -16,6 +18,7 @@ from cookbook.harness.fused import PerSeed
 from cookbook.harness.fused import fuse
 from cookbook.harness.fused import zip_seeds
 from cookbook.harness.training_loop import StrategyLoop
+from cookbook.results import write_text_atomic
 from cookbook.tracing import build_training_state
 from cookbook.twins import Twins
 from cookbook.twins import copy_state
@@ -73,6 +76,7 @@ class Trainer:
         """
         history_path = self._history_path(history_name, backup_dir)
         self._set_compile_options(model, epochs * steps_per_epoch(data) * self.fits_per_graph)
+        backup = self._backup(backup_dir, [history_path], history_name, epochs)
         standard = [
             *callbacks,
             EpochSeconds(),
@@ -92,7 +96,7 @@ class Trainer:
                 epochs=epochs,
                 shuffle=False,  # The training split shuffles itself, by the run's seed.
                 verbose=self.fit_verbosity,
-                callbacks=[*standard, ResumableBackup(backup_dir, self.backup_seconds)],
+                callbacks=[backup.restorer(), *standard, backup],
             )
         return self._outcome(model, history_path, time.perf_counter() - started)
 
@@ -112,6 +116,7 @@ class Trainer:
         twin = self.twins.load(fused, batch)
         paths = [self._history_path(name, backup_dir) for name in history_names]
         per_seed = [PerSeed(k, [*callbacks[k], *self._loggers(path, tensorboards[k])]) for k, path in enumerate(paths)]
+        backup = self._backup(backup_dir, paths, f"{history_names[0]} and its {len(paths) - 1} fused seeds", epochs)
         started = time.perf_counter()
         build_training_state(twin, batch)
         twin.fit(
@@ -121,11 +126,12 @@ class Trainer:
             shuffle=False,
             verbose=self.fit_verbosity,
             callbacks=[
+                backup.restorer(),
                 EpochSeconds(shares=len(members)),
                 keras.callbacks.TerminateOnNaN(),  # the total loss: NaN when any seed's is
                 *per_seed,
                 *progress,
-                ResumableBackup(backup_dir, self.backup_seconds),
+                backup,
             ],
         )
         share = (time.perf_counter() - started) / len(members)
@@ -143,6 +149,18 @@ class Trainer:
             model.jit_compile = self.options.scale.jit
         batched_steps(model, planned_steps)
 
+    def _backup(self, backup_dir, history_paths, name, epochs):
+        """The fit's `ResumableBackup`; resuming from it, the histories keep the epochs before
+        the one it goes on from, and one line says so (the interrupted run's later rows go)."""
+
+        def restored(epoch):
+            for path in history_paths:
+                keep_epochs_before(path, epoch)
+            where = f"after epoch {epoch} of {epochs}" if epoch else "from the start (no backup could be read)"
+            print(f"Resuming {name} {where}.", flush=True)
+
+        return ResumableBackup(backup_dir, self.backup_seconds, on_restored=restored)
+
     def _history_path(self, history_name, backup_dir):
         history_path = self.history_dir / f"{history_name}.csv"
         if not backup_dir.exists() and history_path.exists():
@@ -154,7 +172,7 @@ class Trainer:
     def _loggers(history_path, tensorboard):
         return [
             keras.callbacks.CSVLogger(str(history_path), append=True),
-            *([EpochScalars(*tensorboard)] if tensorboard else []),
+            *([EpochScalars(*tensorboard, history_path=history_path)] if tensorboard else []),
         ]
 
     @staticmethod
@@ -190,21 +208,33 @@ class EpochScalars(keras.callbacks.Callback):
     timings) to TensorBoard under `log_dir`, and the run's settings as its hyperparameters,
     so `tensorboard --logdir OUT` compares every run of every recipe."""
 
-    def __init__(self, log_dir, hyperparameters):
+    def __init__(self, log_dir, hyperparameters, history_path=None):
         super().__init__()
         self.log_dir = str(log_dir)
         self.hyperparameters = hyperparameters
+        # The run's CSV history: a resumed fit writes its epochs anew from it, so that each
+        # epoch is in TensorBoard once, with the numbers of the run that went on.
+        self.history_path = history_path
         self._writer = None
 
     def on_train_begin(self, logs=None):
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hparams
 
+        for events in Path(self.log_dir).glob("events.out.tfevents.*"):  # an earlier attempt's
+            events.unlink()
         self._writer = tf.summary.create_file_writer(self.log_dir)
         with self._writer.as_default():
             hparams.hparams(self.hyperparameters)
+        if self.history_path is not None and Path(self.history_path).exists():
+            history = read_history(self.history_path)
+            for epoch in range(len(next(iter(history.values()), []))):
+                self._write(epoch, {name: values[epoch] for name, values in history.items()})
 
     def on_epoch_end(self, epoch, logs=None):
+        self._write(epoch, logs)
+
+    def _write(self, epoch, logs):
         import tensorflow as tf
 
         with self._writer.as_default():
@@ -243,6 +273,22 @@ def steps_per_epoch(data):
 def _batches(dataset):
     count = int(dataset.cardinality())
     return count if count >= 0 else math.inf  # unknown or infinite: many
+
+
+def keep_epochs_before(path, epoch):
+    """Rewrites the CSV history at `path` with the rows of the epochs before `epoch` alone."""
+    if not Path(path).exists():
+        return
+    with open(path, newline="") as file:
+        reader = csv.DictReader(file)
+        fields, rows = reader.fieldnames, [row for row in reader if int(row["epoch"]) < epoch]
+    if fields is None:
+        return
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, text.getvalue())
 
 
 def read_history(path):
