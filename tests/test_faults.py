@@ -259,3 +259,55 @@ def test_an_empty_folder_is_refused_not_taken_as_the_current_one(tmp_path, monke
     result = invoke("run", "relu", *TINY, option, value)
     assert_clean(result, 2, f"{option} must name a folder")
     assert list(tmp_path.iterdir()) == []  # nothing written here
+
+
+STOPPED_BY_A_SIGNAL = """
+import os
+import signal
+
+import keras
+
+DEFAULTS = {"epochs": 6, "batch_size": 64, "seeds": 1}
+VARIANTS = ["dense"]
+
+
+class SignalAfter(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 2 and os.environ.get("STOP_WITH"):  # as a scheduler would, mid-run
+            os.kill(os.getpid(), getattr(signal, os.environ["STOP_WITH"]))
+
+
+def train(run):
+    model = keras.Sequential(
+        [keras.Input(run.data.facts.input_shape), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return {"loss": run.fit(model, callbacks=[SignalAfter()])["history"]["loss"][-1]}
+
+
+def conclude(results):
+    return Conclusion({"trained": lower([0.0, 0.0], [1.0, 1.0])}, "Trained.", {})
+"""
+
+
+@pytest.mark.parametrize("stop_with", ["SIGTERM", "SIGHUP"])
+def test_a_run_stopped_by_a_scheduler_saves_its_state_and_resumes(tmp_path, data_dir, stop_with):
+    """SIGTERM (SLURM, Kubernetes, spot machines) and SIGHUP killed the process outright: no
+    message, up to 10 s plus an epoch of training lost. Now they stop it as Ctrl-C does."""
+    write_recipe(tmp_path / "recipes", "stopped", STOPPED_BY_A_SIGNAL)
+    command = ["-m", "cookbook", "run", tmp_path / "recipes" / "stopped.py", "--data-dir", data_dir, "--out", tmp_path]
+    stopped = start(command, environment(STOP_WITH=stop_with))
+    output, _ = stopped.communicate(timeout=240)
+    assert stopped.returncode == 128 + getattr(signal, stop_with), output
+    assert f"Stopped by {stop_with}. Run the same command again to resume" in output
+    assert "Traceback" not in output and not (tmp_path / "stopped" / "error.log").exists()
+    assert (tmp_path / "stopped" / ".lock").read_text() == ""  # released
+    # Saved at once (the epochs it had finished), though backups come every 10 s and an epoch
+    # takes a fraction of one; the signal came during epoch 2's end, before it was recorded.
+    assert [path.name for path in (tmp_path / "stopped").glob(".progress/*/backup/*/*.h5")] == ["epoch-2.weights.h5"]
+    resumed = start(command, environment())
+    output, _ = resumed.communicate(timeout=240)
+    assert resumed.returncode == 0, output
+    assert "Resuming dense-seed0 after epoch 2 of 6." in output
+    history = (tmp_path / "stopped" / "history" / "dense-seed0.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[0] for row in history] == [str(epoch) for epoch in range(6)]

@@ -8,6 +8,7 @@ commands that need it, so `list`, `show`, `copy` and `--help` answer at once.
 import gc
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -43,17 +44,29 @@ class OneLineErrors:
         except click.ClickException as error:
             click.echo(f"Error: {error.format_message()}", err=True)
             exit_quickly(error.exit_code)
-        except click.Abort:
+        except Stopped as stop:
+            what = "Interrupted" if stop.signal == signal.SIGINT else f"Stopped by {stop.signal.name}"
             click.echo(
-                "Interrupted. Run the same command again to resume: finished seeds are kept.",
+                f"{what}. Run the same command again to resume: finished seeds and the last finished epoch are kept.",
                 err=True,
             )
+            exit_quickly(128 + stop.signal)
+        except click.Abort:
+            click.echo("Interrupted. Run the same command again to resume: finished seeds are kept.", err=True)
             exit_quickly(130)
         except OSError as error:  # the machine's fault (a full disk, a vanished folder), not the input's
             where = f" ({error.filename})" if error.filename else ""
             click.echo(f"Error: {error.strerror or error}{where}.", err=True)
             exit_quickly(1)
         exit_quickly(0)
+
+
+class Stopped(click.Abort):
+    """The command stopped by a signal (`signal`): exit status 128 + its number, as a shell reports it."""
+
+    def __init__(self, signal):
+        super().__init__()
+        self.signal = signal
 
 
 def exit_quickly(code):
@@ -225,12 +238,13 @@ def run(names, **arguments):
 
 
 def run_tour(items, options):
+    from cookbook.cli import console
     from cookbook.cli.tour import run_tour
 
     try:
         return run_tour(items, options)
     except KeyboardInterrupt:
-        raise click.Abort() from None
+        raise Stopped(console.stopped_by()) from None
 
 
 def finish(results, options, *, report):

@@ -36,36 +36,50 @@ def import_tensorflow(verbose=False):
 
 
 _interrupted = threading.Event()
+_stopped_by = []  # the signal that stopped the command, once one has
+# Ctrl-C, and what a scheduler (SLURM, Kubernetes, a spot machine) or a closed terminal sends.
+STOPPING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
 def interrupts_noticed():
-    """Ctrl-C raises `KeyboardInterrupt`, as Python's own handler does, and is also noted, for
-    `was_interrupted()`: raised inside TensorFlow's C++ code, a `KeyboardInterrupt` can come out
-    as another error (a `SystemError`, a `ValueError` from `tf.nest`), which would otherwise
-    pass for the recipe failing. Only in the main thread, and not where SIGINT is ignored."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) in (
-        signal.SIG_IGN,
-        None,
-    ):
+    """Ctrl-C, SIGTERM and SIGHUP raise `KeyboardInterrupt`, as Python's own handler does for
+    Ctrl-C, so that a stopped run saves what it trained and releases its folder, and are noted,
+    for `was_interrupted()` and `stopped_by()`: raised inside TensorFlow's C++ code, a
+    `KeyboardInterrupt` can come out as another error (a `SystemError`, a `ValueError` from
+    `tf.nest`), which would otherwise pass for the recipe failing. Only in the main thread, and
+    not for a signal that is ignored (`nohup` ignores SIGHUP)."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def noticed(signum, frame):
         _interrupted.set()
+        _stopped_by[:] = [signum]
         raise KeyboardInterrupt
 
     _interrupted.clear()
-    previous = signal.signal(signal.SIGINT, noticed)
+    _stopped_by.clear()
+    previous = {}
+    for signum in STOPPING_SIGNALS:
+        if signal.getsignal(signum) not in (signal.SIG_IGN, None):
+            previous[signum] = signal.signal(signum, noticed)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def was_interrupted():
-    """Whether Ctrl-C came during `interrupts_noticed()`."""
+    """Whether a stopping signal came during `interrupts_noticed()`."""
     return _interrupted.is_set()
+
+
+def stopped_by():
+    """The signal that stopped the command (a `signal.Signals`), or SIGINT when none was seen
+    (a `KeyboardInterrupt` raised otherwise)."""
+    return signal.Signals(_stopped_by[0]) if _stopped_by else signal.SIGINT
 
 
 @contextlib.contextmanager

@@ -198,6 +198,7 @@ def _serve(tasks, events, verbose):
     """A worker: says it is ready, runs the recipe it is given, and again until told to stop
     (None); sends its progress, what it prints, and each result to `events`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the tour's process decides when to stop
+    signal.signal(signal.SIGTERM, _stop)  # and stops it so: what it trained is saved first
     sys.stdout, sys.stderr = _Forward(events, "stdout"), _Forward(events, "stderr")
     from cookbook.cli import console
 
@@ -218,10 +219,17 @@ def _serve(tasks, events, verbose):
             gc.freeze()  # exit without the last garbage collection: see cookbook.cli.commands.exit_quickly
             return
         position, count, item, options = task
-        result = run_in_tour(item, options, _Relay(events), position, count, alone=False)
+        try:
+            result = run_in_tour(item, options, _Relay(events), position, count, alone=False)
+        except KeyboardInterrupt:
+            return  # stopped by the tour's process: the same command resumes it
         sys.stdout.flush()
         sys.stderr.flush()
         events.put(("result", os.getpid(), position, result))
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
 
 
 class _Display:

@@ -46,6 +46,7 @@ class ResumableBackup(keras.callbacks.Callback):
         self.on_restored = on_restored
         self._saved_at = time.monotonic()
         self._restored = False
+        self._unsaved = None  # (epoch, values) of the last finished epoch no backup holds
 
     def restorer(self):
         """A callback to list first, so that every other one starts after the state is back
@@ -61,6 +62,7 @@ class ResumableBackup(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._saved_at = time.monotonic()
+        self._unsaved = None
         if self._restored:  # by its restorer, first of all callbacks
             self._restored = False
             return
@@ -100,7 +102,26 @@ class ResumableBackup(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if time.monotonic() - self._saved_at < self.every_seconds:
+            # Kept in memory instead, for `save_unsaved` to write if the run is stopped.
+            self._unsaved = (epoch, [variable.numpy() for variable in self._state()])
             return
+        self._save(epoch)
+
+    def save_unsaved(self):
+        """Writes the state after the last finished epoch, if no backup has it yet: called when
+        the fit is stopped (Ctrl-C, SIGTERM), so that only the epoch under way is lost."""
+        if self._unsaved is None:
+            return
+        epoch, values = self._unsaved
+        for variable, value in zip(self._state(), values):
+            variable.assign(value)  # back from mid-epoch to the end of `epoch`
+        self._save(epoch)
+
+    def _state(self):
+        return [*self.model.variables, *self.model.optimizer.variables]
+
+    def _save(self, epoch):
+        self._unsaved = None
         self.folder.mkdir(parents=True, exist_ok=True)
         # h5py can crash the process outright when the disk fills while it writes: look first
         # (weights and up to two optimizer slots each, and the old generation beside them).

@@ -1,10 +1,12 @@
 """Training and evaluating a recipe's models: standard callbacks, histories, resuming, and
 one traced graph per architecture."""
 
+import contextlib
 import csv
 import io
 import math
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -90,14 +92,15 @@ class Trainer:
             )
         else:
             build_training_state(model, next(iter(data.validation)))
-            model.fit(
-                data.train,
-                validation_data=data.validation,
-                epochs=epochs,
-                shuffle=False,  # The training split shuffles itself, by the run's seed.
-                verbose=self.fit_verbosity,
-                callbacks=[backup.restorer(), *standard, backup],
-            )
+            with saved_when_stopped(backup):
+                model.fit(
+                    data.train,
+                    validation_data=data.validation,
+                    epochs=epochs,
+                    shuffle=False,  # The training split shuffles itself, by the run's seed.
+                    verbose=self.fit_verbosity,
+                    callbacks=[backup.restorer(), *standard, backup],
+                )
         return self._outcome(model, history_path, time.perf_counter() - started)
 
     def fit_fused(self, members, datasets, *, history_names, backup_dir, epochs, callbacks, tensorboards, progress=()):
@@ -119,21 +122,22 @@ class Trainer:
         backup = self._backup(backup_dir, paths, f"{history_names[0]} and its {len(paths) - 1} fused seeds", epochs)
         started = time.perf_counter()
         build_training_state(twin, batch)
-        twin.fit(
-            train,
-            validation_data=validation,
-            epochs=epochs,
-            shuffle=False,
-            verbose=self.fit_verbosity,
-            callbacks=[
-                backup.restorer(),
-                EpochSeconds(shares=len(members)),
-                keras.callbacks.TerminateOnNaN(),  # the total loss: NaN when any seed's is
-                *per_seed,
-                *progress,
-                backup,
-            ],
-        )
+        with saved_when_stopped(backup):
+            twin.fit(
+                train,
+                validation_data=validation,
+                epochs=epochs,
+                shuffle=False,
+                verbose=self.fit_verbosity,
+                callbacks=[
+                    backup.restorer(),
+                    EpochSeconds(shares=len(members)),
+                    keras.callbacks.TerminateOnNaN(),  # the total loss: NaN when any seed's is
+                    *per_seed,
+                    *progress,
+                    backup,
+                ],
+            )
         share = (time.perf_counter() - started) / len(members)
         outcomes = [{**self._outcome(twin, path, share), "fused_seeds": len(members)} for path in paths]
         if any(outcome["diverged"] for outcome in outcomes):
@@ -273,6 +277,21 @@ def steps_per_epoch(data):
 def _batches(dataset):
     count = int(dataset.cardinality())
     return count if count >= 0 else math.inf  # unknown or infinite: many
+
+
+@contextlib.contextmanager
+def saved_when_stopped(backup):
+    """A fit stopped in the block (Ctrl-C or SIGTERM, which can come out of TensorFlow as
+    another error, or a failure) saves the last finished epoch's state first, if no backup
+    holds it yet."""
+    try:
+        yield
+    except BaseException:
+        try:
+            backup.save_unsaved()
+        except Exception as error:  # the fault may be the disk itself: the first error is the one to tell
+            print(f"Warning: could not save the last epoch's state ({type(error).__name__}).", file=sys.stderr)
+        raise
 
 
 def keep_epochs_before(path, epoch):
