@@ -234,10 +234,11 @@ def run(names, **arguments):
     chosen = list(registry.available_recipes()) if "all" in names else list(dict.fromkeys(names))
     for name in chosen:
         registry.recipe_path(name)  # an unknown name fails here, before anything starts
-    finish(run_tour(chosen, options), options, report=True)
+    finish(tour_until_stopped(chosen, options), options, report=True)
 
 
-def run_tour(items, options):
+def tour_until_stopped(items, options):
+    """`cookbook.cli.tour.run_tour`; a stopping signal (Ctrl-C, SIGTERM, SIGHUP) becomes `Stopped`."""
     from cookbook.cli import console
     from cookbook.cli.tour import run_tour
 
@@ -382,6 +383,6 @@ def run_this_recipe(module):
     @run_options
     def command(**arguments):
         options = RunOptions.from_command_line(arguments)
-        finish(run_tour([module], options), options, report=False)
+        finish(tour_until_stopped([module], options), options, report=False)
 
     command()

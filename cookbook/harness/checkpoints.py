@@ -34,8 +34,9 @@ BACKUP_SECONDS = 10.0  # at most this much training is lost to an interruption (
 
 class ResumableBackup(keras.callbacks.Callback):
     """Saves the model (and its optimizer) into `folder` after an epoch, once `every_seconds`
-    have passed since the last save (0: after every epoch) and, when `fit` starts, restores
-    the newest readable generation and continues after its epoch."""
+    have passed since the last save (0: after every epoch). Its `restorer()`, listed first of a
+    `fit`'s callbacks (this one last), restores the newest readable generation when `fit`
+    starts and continues after its epoch."""
 
     def __init__(self, folder, every_seconds=BACKUP_SECONDS, on_restored=None):
         super().__init__()
@@ -45,7 +46,6 @@ class ResumableBackup(keras.callbacks.Callback):
         # backups to resume from, before any other callback starts: the histories follow it.
         self.on_restored = on_restored
         self._saved_at = time.monotonic()
-        self._restored = False
         self._unsaved = None  # (epoch, values) of the last finished epoch no backup holds
 
     def restorer(self):
@@ -63,10 +63,6 @@ class ResumableBackup(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._saved_at = time.monotonic()
         self._unsaved = None
-        if self._restored:  # by its restorer, first of all callbacks
-            self._restored = False
-            return
-        self.restore(self.model)
 
     def restore(self, model):
         """Loads the newest readable generation into `model` and sets where its `fit` goes on."""
@@ -152,4 +148,3 @@ class _Restore(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.backup.restore(self.model)
-        self.backup._restored = True

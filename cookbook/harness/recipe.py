@@ -75,11 +75,6 @@ class Recipe:
         if why:
             raise UnsupportedStrategy(f"The {self.name} recipe cannot run under --strategy {strategy}: {why}")
 
-    def expected_seconds(self, quick=False):
-        """What its docstring states a run takes (infinite when it states nothing: start it early)."""
-        stated = stated_seconds(self.module.__doc__, quick)
-        return float("inf") if stated is None else stated
-
     def train(self, run):
         return self.module.train(run)
 

@@ -78,7 +78,6 @@ class Trainer:
         """
         history_path = self._history_path(history_name, backup_dir)
         self._set_compile_options(model, epochs * steps_per_epoch(data) * self.fits_per_graph)
-        backup = self._backup(backup_dir, [history_path], history_name, epochs)
         standard = [
             *callbacks,
             EpochSeconds(),
@@ -92,6 +91,7 @@ class Trainer:
             )
         else:
             build_training_state(model, next(iter(data.validation)))
+            backup = self._backup(backup_dir, [history_path], history_name, epochs)
             with saved_when_stopped(backup):
                 model.fit(
                     data.train,
