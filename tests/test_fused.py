@@ -21,18 +21,27 @@ EPOCHS = 2
 TOLERANCE = 1e-5
 
 
-def seed_data(seed, size=96, batch_size=16, corrupt=False):
+def seed_data(seed, size=96, batch_size=16, weights=None):
     """Images of 8x8 whose class is their brightness, the training order shuffled by `seed`;
-    `corrupt`: one training image is NaN."""
+    `weights`, when given, weigh each training example's loss."""
     rng = np.random.default_rng(0)
     images = rng.random((size, 8, 8, 1), dtype=np.float32)
     labels = (images.mean(axis=(1, 2, 3)) > 0.5).astype(np.int32)
     whole = tf.data.Dataset.from_tensor_slices((images, labels))
-    train_images = np.where(np.arange(size)[:, None, None, None] == 5, np.nan, images) if corrupt else images
-    train = tf.data.Dataset.from_tensor_slices((train_images.astype(np.float32), labels))
+    train = tf.data.Dataset.from_tensor_slices((images, labels) if weights is None else (images, labels, weights))
     train = train.shuffle(size, seed=seed).batch(batch_size)
     facts = DatasetFacts("bright", (8, 8, 1), 2, ("dark", "bright"), {"train": size})
     return Dataset(train, whole.batch(batch_size), whole.batch(batch_size), facts)
+
+
+def uneven_weights(size=96):
+    return np.where(np.arange(size) % 3 == 0, 3.0, 0.5).astype(np.float32)
+
+
+def nan_weight(size=96):
+    """A NaN weight on one example's loss: a NaN that reaches the loss on every instruction set
+    (a NaN image need not: ReLU and max of a NaN give a number on some CPUs)."""
+    return np.where(np.arange(size) == 5, np.nan, 1.0).astype(np.float32)
 
 
 def seed_model(seed, optimizer=lambda: keras.optimizers.Adam(0.01)):
@@ -47,11 +56,11 @@ def make_trainer(folder):
     return Trainer(RunOptions(), history_dir=folder / "history", backup_seconds=0)
 
 
-def standalone(folder, seed, optimizer, callbacks=()):
+def standalone(folder, seed, optimizer, callbacks=(), weights=None):
     model = seed_model(seed, optimizer)
     outcome = make_trainer(folder).fit(
         model,
-        seed_data(seed),
+        seed_data(seed, weights=weights),
         history_name=f"seed{seed}",
         backup_dir=folder / f"backup{seed}",
         epochs=EPOCHS,
@@ -60,11 +69,12 @@ def standalone(folder, seed, optimizer, callbacks=()):
     return model, outcome
 
 
-def fused(folder, optimizer, callbacks=None, corrupt_seed=None, epochs=EPOCHS):
+def fused(folder, optimizer, callbacks=None, weights=None, epochs=EPOCHS):
+    """`weights`: each seed's sample weights, or None."""
     members = [seed_model(seed, optimizer) for seed in SEEDS]
     outcomes = make_trainer(folder).fit_fused(
         members,
-        [seed_data(seed, corrupt=seed == corrupt_seed) for seed in SEEDS],
+        [seed_data(seed, weights=seed_weights) for seed, seed_weights in zip(SEEDS, weights or [None] * len(SEEDS))],
         history_names=[f"seed{seed}" for seed in SEEDS],
         backup_dir=folder / "backup",
         epochs=epochs,
@@ -109,8 +119,17 @@ def test_each_fused_seed_ends_where_its_standalone_run_ends(tmp_path, optimizer)
             )
 
 
+def test_each_fused_seed_weighs_its_examples_as_its_standalone_run_does(tmp_path):
+    adam = lambda: keras.optimizers.Adam(0.01)  # noqa: E731
+    weights = [uneven_weights(), np.flip(uneven_weights()).copy()]
+    members, outcomes = fused(tmp_path / "fused", adam, weights=weights)
+    for seed, seed_weights, member, outcome in zip(SEEDS, weights, members, outcomes):
+        alone, alone_outcome = standalone(tmp_path / f"alone{seed}", seed, adam, weights=seed_weights)
+        assert_same_training(alone, alone_outcome, member, outcome)
+
+
 def test_a_diverging_seed_stops_the_fused_fit_and_asks_for_one_at_a_time(tmp_path):
-    _, outcomes = fused(tmp_path, lambda: keras.optimizers.Adam(0.01), corrupt_seed=SEEDS[1])
+    _, outcomes = fused(tmp_path, lambda: keras.optimizers.Adam(0.01), weights=[uneven_weights(), nan_weight()])
     assert outcomes is None
     assert not (tmp_path / "backup").exists()
 
@@ -133,6 +152,8 @@ def test_why_not_fused_names_what_fusing_cannot_keep_per_seed():
     wider.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     assert "architecture" in why_not_fused([seed_model(0), wider], datasets)
     assert "numbers of batches" in why_not_fused([seed_model(s) for s in SEEDS], [datasets[0], seed_data(1, size=48)])
+    weighted = [datasets[0], seed_data(1, weights=uneven_weights())]
+    assert "sample weights" in why_not_fused([seed_model(s) for s in SEEDS], weighted)
 
 
 TIMINGS = {"seconds", "fit_seconds", "epoch_seconds", "train_seconds"}

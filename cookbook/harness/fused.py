@@ -43,11 +43,13 @@ class FusedSeeds(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The sum of the seeds' losses, each computed by its own model as its standalone fit
-        does (its compiled loss and the losses its layers add); each is tracked as `seed_k_loss`."""
+        does (its compiled loss with its own sample weights, and the losses its layers add);
+        each is tracked as `seed_k_loss`."""
         total = 0.0
         for k, (member, tracker) in enumerate(zip(self.members, self.seed_losses)):
             name = output_name(k)
-            loss = member.compute_loss(x[k], y[name], y_pred[name], training=training)
+            weight = None if sample_weight is None else sample_weight[name]
+            loss = member.compute_loss(x[k], y[name], y_pred[name], weight, training=training)
             tracker.update_state(loss, sample_weight=keras.ops.shape(y_pred[name])[0])
             total = total + loss
         return total
@@ -100,6 +102,8 @@ def why_not_fused(members, datasets):
     cardinalities = {tuple(int(split.cardinality()) for split in pair) for pair in splits}
     if len(cardinalities) > 1 or min(min(pair) for pair in cardinalities) < 0:
         return "the seeds' data have different (or unknown) numbers of batches"
+    if len({len(split.element_spec) for pair in splits for split in pair}) > 1:
+        return "some of the seeds' batches carry sample weights and some do not"
     batches = [next(iter(data.validation)) for data in datasets]
     if len({architecture_key(member, batch) for member, batch in zip(members, batches)}) > 1:
         return "the seeds' models differ in architecture"
@@ -107,10 +111,12 @@ def why_not_fused(members, datasets):
 
 
 def zip_seeds(splits):
-    """One dataset of the seeds' `(x, y)` splits: `((x_0, x_1, ...), {seed_0: y_0, ...})`."""
+    """One dataset of the seeds' `(x, y)` splits, `((x_0, x_1, ...), {seed_0: y_0, ...})`, or
+    of their `(x, y, sample_weight)` splits, with `{seed_0: w_0, ...}` third."""
 
     def join(*batches):
-        return tuple(x for x, _ in batches), {output_name(k): y for k, (_, y) in enumerate(batches)}
+        keyed = [{output_name(k): batch[part] for k, batch in enumerate(batches)} for part in range(1, len(batches[0]))]
+        return (tuple(batch[0] for batch in batches), *keyed)
 
     return tf.data.Dataset.zip(tuple(splits)).map(join)
 
