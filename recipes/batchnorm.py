@@ -28,6 +28,10 @@ sweeps the learning rate for a network with and without it.
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 import numpy as np

@@ -28,6 +28,10 @@ pictures what the convolution layers respond to.
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 import keras

@@ -33,6 +33,10 @@ of depth, the "sparse" Inception module.
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 from cookbook.analysis import Conclusion

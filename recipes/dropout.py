@@ -29,6 +29,10 @@ an MLP, and so is this recipe's, to match it.
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 import keras

@@ -34,6 +34,10 @@ Stacking learns how to combine the members from predictions on data they never s
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 import keras

@@ -29,6 +29,10 @@ what an equal amount of computation (the same epochs) buys at each batch size.
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 import numpy as np

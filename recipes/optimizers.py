@@ -37,6 +37,10 @@ and AdaGrad, 0.001 for RMSProp and Adam), as a practitioner would start.
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 from cookbook import optimizers

@@ -31,6 +31,10 @@ downsampling. This recipe trains the four versions of one network and counts wha
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 import numpy as np

@@ -34,6 +34,10 @@ for all three, as AlexNet used one initialization for both of its networks.
 ## Setup
 """
 
+from cookbook.cli import start_script
+
+start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
+
 import sys
 
 import keras

@@ -187,7 +187,7 @@ def test_copy_notebook_gives_a_notebook_that_runs_top_to_bottom(tmp_path, data_d
     assert kinds[0] == "markdown" and kinds[1] == "code" and "markdown" in kinds[2:]
     assert notebook.cells[0].source.startswith("# ReLU trains faster")
     assert "RUN_SETTINGS" in notebook.cells[1].source
-    assert not any("__main__" in cell.source for cell in notebook.cells)
+    assert not any("__main__" in cell.source or "start_script" in cell.source for cell in notebook.cells)
     # Tiny settings in the first code cell, as a user would edit them.
     notebook.cells[1].source += f"\nRUN_SETTINGS.update(data_dir={data_dir!r}, out={str(tmp_path / 'out')!r})"
     nbclient.NotebookClient(

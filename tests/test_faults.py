@@ -15,6 +15,7 @@ from cookbook.cli import main
 from cookbook.harness import checkpoints
 from cookbook.harness import locking
 from cookbook.results import write_json_atomic
+from tests.processes import ROOT
 from tests.processes import environment
 from tests.processes import start
 from tests.recipe_files import SCORES
@@ -250,6 +251,37 @@ def test_a_bad_environment_variable_is_one_line_for_every_command(tmp_path, comm
     errors = [line for line in output.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and variable in errors[0], output
     assert not (tmp_path / "relu").exists()
+
+
+RECIPE_FILES = sorted(path.name for path in (ROOT / "recipes").glob("*.py") if path.name != "__init__.py")
+
+
+@pytest.mark.parametrize("recipe", RECIPE_FILES)
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--bogus-flag"], "No such option"), (["--epochs", "0"], "--epochs"), (["--strategy", "ring"], "--strategy")],
+)
+def test_a_recipe_script_given_bad_options_says_one_line_before_tensorflow_loads(recipe, args, message):
+    """The script path is as quiet as `cookbook run`: the options are read before Keras loads."""
+    env = environment()
+    env.pop("TF_CPP_MIN_LOG_LEVEL")  # as a user's shell has it: unset
+    process = start([f"recipes/{recipe}", *args], env)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 2, output
+    assert output.splitlines() == [output.strip()] and output.startswith("Error: ") and message in output, output
+
+
+def test_a_recipe_script_turns_onednn_off_before_tensorflow_loads_for_mirrored_virtual_cpus(tmp_path, data_dir):
+    """TensorFlow's own start-up line says whether oneDNN is on; it must not be, once the run said so."""
+    args = [*TINY, "--seeds", "1", "--strategy", "mirrored", "--device", "cpu", "--verbose"]
+    env = environment(COOKBOOK_VIRTUAL_CPUS="2")
+    env.pop("TF_CPP_MIN_LOG_LEVEL")
+    env.pop("TF_ENABLE_ONEDNN_OPTS", None)
+    process = start(["recipes/pooling.py", *args, "--data-dir", data_dir, "--out", tmp_path], env)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output[-3000:]
+    assert "kernels are turned off for this run (TF_ENABLE_ONEDNN_OPTS=0)" in output
+    assert "oneDNN custom operations are on" not in output, output[:3000]
 
 
 @pytest.mark.parametrize("option", ["--out", "--data-dir"])

@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,10 @@ def test_mirrored_over_virtual_cpus_turns_onednn_off_before_tensorflow(monkeypat
     from cookbook.harness.options import ScaleOptions
 
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.setitem(sys.modules, "tensorflow", object())  # loaded already: too late to set
+    assert scaling.before_tensorflow(ScaleOptions(strategy="mirrored", virtual_cpus=2)) is None
+    assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ
+    monkeypatch.delitem(sys.modules, "tensorflow")  # as before the import
     assert scaling.before_tensorflow(ScaleOptions(strategy="mirrored")) is None  # one device: nothing to mix
     assert scaling.before_tensorflow(ScaleOptions(virtual_cpus=2)) is None  # no strategy
     told = scaling.before_tensorflow(ScaleOptions(strategy="mirrored", virtual_cpus=2))

@@ -5,6 +5,7 @@ line and hands it to the tour (`cookbook.cli.tour`). TensorFlow is imported only
 commands that need it, so `list`, `show`, `copy` and `--help` answer at once.
 """
 
+import contextlib
 import gc
 import os
 import shutil
@@ -35,30 +36,37 @@ class OneLineErrors:
         if not standalone_mode:
             check_environment()
             return super().main(args, prog_name, standalone_mode=False, **extra)
-        try:
+        with errors_as_one_line():
             check_environment()  # before click: a bad variable is one line for every command, --help too
             super().main(args, prog_name, standalone_mode=False, **extra)
-        except CookbookError as error:
-            click.echo(f"Error: {error}", err=True)
-            exit_quickly(error.exit_code)
-        except click.ClickException as error:
-            click.echo(f"Error: {error.format_message()}", err=True)
-            exit_quickly(error.exit_code)
-        except Stopped as stop:
-            what = "Interrupted" if stop.signal == signal.SIGINT else f"Stopped by {stop.signal.name}"
-            click.echo(
-                f"{what}. Run the same command again to resume: finished seeds and the last finished epoch are kept.",
-                err=True,
-            )
-            exit_quickly(128 + stop.signal)
-        except click.Abort:
-            click.echo("Interrupted. Run the same command again to resume: finished seeds are kept.", err=True)
-            exit_quickly(130)
-        except OSError as error:  # the machine's fault (a full disk, a vanished folder), not the input's
-            where = f" ({error.filename})" if error.filename else ""
-            click.echo(f"Error: {error.strerror or error}{where}.", err=True)
-            exit_quickly(1)
         exit_quickly(0)
+
+
+@contextlib.contextmanager
+def errors_as_one_line():
+    """Ends the process on an error: one `Error: ...` line (or what stopped it) and its exit code."""
+    try:
+        yield
+    except CookbookError as error:
+        click.echo(f"Error: {error}", err=True)
+        exit_quickly(error.exit_code)
+    except click.ClickException as error:
+        click.echo(f"Error: {error.format_message()}", err=True)
+        exit_quickly(error.exit_code)
+    except Stopped as stop:
+        what = "Interrupted" if stop.signal == signal.SIGINT else f"Stopped by {stop.signal.name}"
+        click.echo(
+            f"{what}. Run the same command again to resume: finished seeds and the last finished epoch are kept.",
+            err=True,
+        )
+        exit_quickly(128 + stop.signal)
+    except click.Abort:
+        click.echo("Interrupted. Run the same command again to resume: finished seeds are kept.", err=True)
+        exit_quickly(130)
+    except OSError as error:  # the machine's fault (a full disk, a vanished folder), not the input's
+        where = f" ({error.filename})" if error.filename else ""
+        click.echo(f"Error: {error.strerror or error}{where}.", err=True)
+        exit_quickly(1)
 
 
 class Stopped(click.Abort):
@@ -370,19 +378,52 @@ def info(data_dir):
     click.echo(f"{'offline datasets:':<21}digits (embedded)" + "".join(f", {n}" for n in prepared))
 
 
-def run_this_recipe(module):
-    """`python recipes/NAME.py [OPTIONS]`: the recipe with `cookbook run`'s options."""
-    name = registry.recipe_name(module)
+def recipe_command(module, action):
+    """`python recipes/NAME.py [OPTIONS]`: `action(options)` with `cookbook run`'s options."""
 
     @click.command(
         cls=Command,
-        name=name,
+        name=registry.recipe_name(module),
         help="\b\n" + (module.__doc__ or "").strip(),  # \b: keep the header's line breaks
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     @run_options
     def command(**arguments):
-        options = RunOptions.from_command_line(arguments)
+        action(RunOptions.from_command_line(arguments))
+
+    return command
+
+
+def start_script(name):
+    """A recipe's first line, before Keras loads: `start_script(__name__)`.
+
+    Run as a script (`name` is `"__main__"`), the recipe's options are read and checked here,
+    so a bad one is one `Error:` line and `--help` answers at once; then what must be set
+    before TensorFlow is set (oneDNN off for mirrored over virtual CPUs) and TensorFlow is
+    imported without its start-up lines, as `cookbook run` does. Imported under any other
+    name (by `cookbook run`, a test, a notebook), it does nothing.
+    """
+    if name != "__main__":
+        return
+    from cookbook.cli.tour import load_tensorflow
+
+    loaded = []
+
+    def load(options):
+        load_tensorflow(options)
+        loaded.append(options)
+
+    with errors_as_one_line():
+        check_environment()
+        recipe_command(sys.modules[name], load).main(sys.argv[1:], standalone_mode=False)
+    if not loaded:  # --help answered
+        exit_quickly(0)
+
+
+def run_this_recipe(module):
+    """`python recipes/NAME.py [OPTIONS]`: the recipe with `cookbook run`'s options."""
+
+    def run(options):
         finish(tour_until_stopped([module], options), options, report=False)
 
-    command()
+    recipe_command(module, run)()

@@ -17,7 +17,10 @@ def recipe_notebook(path):
 
     source = path.read_text()
     tree = ast.parse(source)
-    lines = source.splitlines()
+    script_only = {
+        line for node in tree.body if _starts_the_script(node) for line in range(node.lineno - 1, node.end_lineno)
+    }
+    lines = ["" if number in script_only else line for number, line in enumerate(source.splitlines())]
     docstring = ast.get_docstring(tree) or ""
     notebook_cells = [cells.new_markdown_cell(_header(docstring))]
     settings = ",\n".join(f"    {key!r}: {value!r}" for key, value in NOTEBOOK_SETTINGS.items())
@@ -73,6 +76,15 @@ def _dedent_prose(text):
 def _code_cells(lines, cells):
     code = "\n".join(lines).strip("\n")
     return [cells.new_code_cell(code)] if code.strip() else []
+
+
+def _starts_the_script(node):
+    """`from cookbook.cli import start_script` or `start_script(__name__)`: for the script only
+    (a notebook's kernel runs as `__main__` too, with no command line of its own)."""
+    if isinstance(node, ast.ImportFrom):
+        return [alias.name for alias in node.names] == ["start_script"]
+    call = getattr(node, "value", None)
+    return isinstance(node, ast.Expr) and isinstance(call, ast.Call) and ast.unparse(call.func) == "start_script"
 
 
 def _is_main_block(node):

@@ -24,10 +24,7 @@ def run_tour(items, options):
         stack.enter_context(console.interrupts_noticed())
         # Workers start first: their TensorFlow import overlaps this process's.
         workers = stack.enter_context(workers_module.Workers(jobs, options.verbose)) if jobs > 1 else None
-        told = scaling.before_tensorflow(options.scale)
-        if told:
-            print(told, flush=True)
-        console.import_tensorflow(options.verbose)
+        load_tensorflow(options)
         check_preconditions(items, options)
         modules = [registry.load_recipe(item) if isinstance(item, str) else item for item in items]
         plans = [plan_or_none(module, options) for module in modules]
@@ -42,6 +39,15 @@ def run_tour(items, options):
                     for position, (module, plan) in enumerate(zip(modules, plans), start=1)
                 ]
     return results
+
+
+def load_tensorflow(options):
+    """Imports TensorFlow for `options`: what must be set before it first (said in one line),
+    and without its start-up lines unless `options.verbose`."""
+    told = scaling.before_tensorflow(options.scale)
+    if told:
+        print(told, flush=True)
+    console.import_tensorflow(options.verbose)
 
 
 def check_preconditions(items, options):

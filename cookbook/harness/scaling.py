@@ -77,8 +77,9 @@ def needs_onednn_off(options):
 
 def before_tensorflow(options):
     """What must be set before TensorFlow is imported for `options`: returns the line to tell
-    the user, or None. A `TF_ENABLE_ONEDNN_OPTS` the user set is left as it is."""
-    if needs_onednn_off(options) and ONEDNN_VARIABLE not in os.environ:
+    the user, or None. A `TF_ENABLE_ONEDNN_OPTS` the user set is left as it is, and so is the
+    environment once TensorFlow is loaded (too late to matter: `setup` warns then)."""
+    if needs_onednn_off(options) and ONEDNN_VARIABLE not in os.environ and "tensorflow" not in sys.modules:
         os.environ[ONEDNN_VARIABLE] = "0"
         return ONEDNN_OFF_WHY.format(count=options.virtual_cpus)
     return None
