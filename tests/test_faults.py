@@ -204,6 +204,20 @@ def write_images(folder, per_class=8, classes=("a", "b")):
             Image.fromarray(pixels).save(folder / name / f"{index}.png")
 
 
+def test_images_in_nested_folders_are_counted_and_hidden_folders_are_not_classes(tmp_path):
+    images = tmp_path / "images"
+    write_images(images)
+    write_images(images / "a" / "more", classes=("deeper",), per_class=2)  # a/more/deeper/*.png: class a
+    write_images(images / ".ipynb_checkpoints", classes=("c",), per_class=7)  # not a third class
+    result = invoke("run", "convolution", *TINY, "--dataset", images, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Warning: took 2 image(s) in sub-folders of class folders") == 1, result.output
+    assert result.output.count("Warning: left out hidden folder(s) .ipynb_checkpoints") == 1, result.output
+    written = json.loads((tmp_path / "out" / "convolution" / "result.json").read_text())
+    assert written["dataset"]["nested_files"] == 2 and written["dataset"]["class_names"] == ["a", "b"]
+    assert sum(written["dataset"]["split_sizes"].values()) == 18  # 8 + 8 + the 2 nested
+
+
 def test_unreadable_images_are_skipped_with_one_warning_and_counted(tmp_path):
     images = tmp_path / "images"
     write_images(images)

@@ -47,6 +47,7 @@ class DatasetFacts:
     class_names: tuple
     split_sizes: dict
     skipped_files: int = 0  # unreadable files left out of a folder dataset
+    nested_files: int = 0  # images in sub-folders of a class folder, taken as that class
 
 
 @dataclasses.dataclass(frozen=True)
@@ -344,14 +345,19 @@ SKIPPED_SHOWN = 3  # unreadable files named in the warning
 
 
 def _load_folder(root, image_size):
-    class_names = tuple(sorted(entry.name for entry in os.scandir(root) if entry.is_dir()))
+    folders = [entry.name for entry in os.scandir(root) if entry.is_dir()]
+    class_names = tuple(sorted(name for name in folders if not name.startswith(".")))
     if len(class_names) < 2:
         raise CookbookError(f"{root} needs at least two subfolders of images, one per class; found {len(class_names)}.")
-    images, labels, skipped = [], [], []
+    hidden = sorted(set(folders) - set(class_names))
+    if hidden:  # .ipynb_checkpoints, .git, ...: not classes
+        print(f"Warning: left out hidden folder(s) {', '.join(hidden)} in {root}: not classes.", file=sys.stderr)
+    images, labels, skipped, nested = [], [], [], []
     for label, name in enumerate(class_names):
+        class_folder = os.path.join(root, name)
         paths = sorted(
             os.path.join(folder, file)
-            for folder, _, files in os.walk(os.path.join(root, name))
+            for folder, _, files in os.walk(class_folder)
             for file in files
             if file.lower().endswith(IMAGE_EXTENSIONS)
         )
@@ -362,9 +368,18 @@ def _load_folder(root, image_size):
                 continue
             images.append(image)
             labels.append(label)
+            if os.path.dirname(path) != class_folder:
+                nested.append(path)
     if skipped:
         shown = ", ".join(skipped[:SKIPPED_SHOWN]) + (", ..." if len(skipped) > SKIPPED_SHOWN else "")
         print(f"Warning: skipped {len(skipped)} unreadable image file(s) in {root}: {shown}", file=sys.stderr)
+    if nested:  # as Keras's image_dataset_from_directory reads them, but said
+        shown = ", ".join(nested[:SKIPPED_SHOWN]) + (", ..." if len(nested) > SKIPPED_SHOWN else "")
+        print(
+            f"Warning: took {len(nested)} image(s) in sub-folders of class folders as their class folder's "
+            f"class, in {root}: {shown}",
+            file=sys.stderr,
+        )
     empty = [name for label, name in enumerate(class_names) if label not in labels]
     if empty:
         raise CookbookError(f"{root}: no readable image in the class folder(s) {', '.join(empty)}.")
@@ -397,6 +412,7 @@ def _load_folder(root, image_size):
         "num_classes": len(class_names),
         "class_names": class_names,
         "skipped_files": len(skipped),
+        "nested_files": len(nested),
     }
     return splits, description
 
