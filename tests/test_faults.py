@@ -192,6 +192,31 @@ def test_a_full_disk_while_training_ends_in_one_line_and_keeps_the_finished_seed
     assert [path.name for path in finished] == ["rate_0-10%-seed0.json"]
 
 
+def test_results_a_full_disk_kept_from_being_written_are_not_named_as_written(tmp_path, monkeypatch):
+    """The machine's fault after training: no line may point at a result.json or error.log
+    that is not there (an older one from an earlier run would be read as this run's)."""
+    real_replace = os.replace
+
+    def full_for_results(source, target, *args, **kwargs):
+        if os.path.basename(target) in {"result.json", "error.log", "report.md", "report.html"}:
+            raise OSError(28, "No space left on device", str(target))
+        return real_replace(source, target, *args, **kwargs)
+
+    write_recipe(tmp_path / "recipes", "fails", FAILING)
+    write_recipe(tmp_path / "recipes", "works", SCORES)
+    monkeypatch.setattr(os, "replace", full_for_results)
+    out = tmp_path / "out"
+    result = invoke("run", tmp_path / "recipes" / "fails.py", tmp_path / "recipes" / "works.py", "--out", out)
+    assert_clean(result, 1, "2 of 2 recipes failed")
+    for name in ("fails", "works"):
+        assert not (out / name / "result.json").exists() and not (out / name / "error.log").exists()
+        row = next(line for line in result.output.splitlines() if line.startswith(f"{name} "))
+        assert row.endswith("not written (No space left on device)"), row
+    assert "Report of every result" not in result.output and "No report written: " in result.output
+    assert "error.log" not in result.output.splitlines()[-1]  # the exit line names no log it did not write
+    assert "Traceback" not in result.output and "Process cookbook-worker" not in result.output
+
+
 # Image folders
 
 

@@ -179,6 +179,25 @@ def _state(pid):
         return "Z"
 
 
+def test_a_worker_stopped_before_its_first_task_leaves_quietly():
+    """A short tour can end while a worker still imports TensorFlow; the tour then stops it
+    (SIGTERM), which must not end in multiprocessing's "Process cookbook-worker:" traceback."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    tasks, events = context.Queue(), context.Queue()
+    process = context.Process(target=workers._serve, args=(tasks, events, False), name="cookbook-worker")
+    process.start()
+    time.sleep(2.5)  # past the handler's installation, inside the TensorFlow import (several seconds)
+    process.terminate()
+    process.join(60)
+    told = []
+    while not events.empty():
+        told.append(events.get(timeout=5))
+    assert process.exitcode == 0, told
+    assert not any("Traceback" in str(event) for event in told), told
+
+
 def test_jobs_auto_is_two_at_most_and_one_under_a_strategy(monkeypatch):
     def options(jobs, strategy="none"):
         return RunOptions(jobs=jobs, scale=ScaleOptions(strategy=strategy))

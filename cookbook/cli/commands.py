@@ -270,10 +270,12 @@ def finish(results, options, *, report):
     if report:
         try:
             write_report_of(options.out)
-        except CookbookError as error:
+        except (CookbookError, OSError) as error:
             if not any(result["verdict"] == "failed" for result in results):
                 raise
-            click.echo(f"Error: {error}", err=True)  # the failures below say more, and set the exit status
+            # The failures below say more, and set the exit status.
+            why = f"{error.strerror} ({error.filename})" if isinstance(error, OSError) else error
+            click.echo(f"No report written: {why}", err=True)
     failure = failures(results, options.out)
     if failure is not None:
         raise failure
@@ -294,11 +296,17 @@ def report(out):
 
 
 def print_verdicts(results, out):
+    from cookbook.harness.result import UNWRITTEN
+
     width = max([len(r["recipe"]) for r in results] + [6])
     click.echo("")
     click.echo(f"{'recipe':<{width}}  {'verdict':<13}  {'seconds':>7}  result")
     for result in results:
-        path = "-" if result["verdict"] == "skipped" else os.path.join(out, result["recipe"], "result.json")
+        path = os.path.join(out, result["recipe"], "result.json")
+        if result["verdict"] == "skipped":
+            path = "-"
+        elif UNWRITTEN in result:
+            path = f"not written ({result[UNWRITTEN]})"
         click.echo(f"{result['recipe']:<{width}}  {result['verdict']:<13}  {result['seconds']:>7.0f}  {path}")
     for result in results:
         click.echo(f"\n{result['recipe']}: {result['evidence']}")

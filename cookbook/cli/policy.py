@@ -42,8 +42,15 @@ def run_in_tour(recipe, options, progress, position, count, *, alone, plan=None)
 
 def failures(results, out):
     """A `CookbookError` (exit 1) naming the recipes that failed, or None."""
-    failed = [result["recipe"] for result in results if result["verdict"] == "failed"]
+    from cookbook.harness.result import UNWRITTEN
+
+    failed = [result for result in results if result["verdict"] == "failed"]
     if not failed:
         return None
-    logs = ", ".join(os.path.join(out, name, "error.log") for name in failed)
-    return CookbookError(f"{len(failed)} of {len(results)} recipes failed ({logs}).", exit_code=1)
+    logs = [
+        f"{result['recipe']}: nothing written, {result[UNWRITTEN]}"
+        if UNWRITTEN in result
+        else os.path.join(out, result["recipe"], "error.log")
+        for result in failed
+    ]
+    return CookbookError(f"{len(failed)} of {len(results)} recipes failed ({', '.join(logs)}).", exit_code=1)

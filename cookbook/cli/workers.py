@@ -200,6 +200,13 @@ def _serve(tasks, events, verbose):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the tour's process decides when to stop
     signal.signal(signal.SIGTERM, _stop)  # and stops it so: what it trained is saved first
     sys.stdout, sys.stderr = _Forward(events, "stdout"), _Forward(events, "stderr")
+    try:
+        _work(tasks, events, verbose)
+    except KeyboardInterrupt:
+        return  # stopped by the tour's process, perhaps before its first task (the tour ended)
+
+
+def _work(tasks, events, verbose):
     from cookbook.cli import console
 
     console.import_tensorflow(verbose)
@@ -219,10 +226,7 @@ def _serve(tasks, events, verbose):
             gc.freeze()  # exit without the last garbage collection: see cookbook.cli.commands.exit_quickly
             return
         position, count, item, options = task
-        try:
-            result = run_in_tour(item, options, _Relay(events), position, count, alone=False)
-        except KeyboardInterrupt:
-            return  # stopped by the tour's process: the same command resumes it
+        result = run_in_tour(item, options, _Relay(events), position, count, alone=False)
         sys.stdout.flush()
         sys.stderr.flush()
         events.put(("result", os.getpid(), position, result))

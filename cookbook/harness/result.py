@@ -65,6 +65,9 @@ def write_result(experiment, conclusion, runs, seconds):
     return to_json_value(result)
 
 
+UNWRITTEN = "unwritten"  # a failure's result that could not be written, and why
+
+
 def write_failure(module, options, error):
     """The result of a recipe that raised `error`: verdict `failed` and a one-line reason, with
     the traceback in `OUT/RECIPE/error.log`; the reason is also printed to standard error.
@@ -85,11 +88,16 @@ def write_failure(module, options, error):
         "scale": None,
         "seconds": 0.0,
     }
+    unwritten = None
     if options.scale.is_chief:
         try:
             write_text_atomic(out_dir / "error.log", "".join(traceback.format_exception(error)))
             write_json_atomic(out_dir / "result.json", result)
-        except OSError:
-            pass
+        except OSError as write_error:
+            unwritten = write_error.strerror or str(write_error)
+            result["evidence"] = f"{reason} (nothing written to {out_dir}: {unwritten})"
     print(f"Failed: {result['evidence']}", file=sys.stderr, flush=True)
-    return to_json_value(result)
+    result = to_json_value(result)
+    if unwritten:
+        result[UNWRITTEN] = unwritten  # in memory only: the table and the exit line name no file
+    return result
