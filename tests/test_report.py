@@ -153,28 +153,32 @@ class PageParts(HTMLParser):
             self.text.append(data)
 
 
-def hostile_result(name):
+# A string a stranger chose to make Markdown of: cells, headings, links, images, emphasis, code.
+MARKDOWN_HOSTILE = "a | b |\n# Heading\n[click](javascript:alert(5)) ![x](http://evil/x.png) *em* _em_ `code` \\| ~~s~~"
+
+
+def hostile_result(name, hostile=HOSTILE):
     """A result whose every string, key and list entry a stranger chose."""
-    table = {"mean": HOSTILE, "std": HOSTILE, "values": [HOSTILE, 1.0]}
-    part = {"verdict": HOSTILE, "estimate": HOSTILE, "interval": [HOSTILE, HOSTILE]}
+    table = {"mean": hostile, "std": hostile, "values": [hostile, 1.0]}
+    part = {"verdict": hostile, "estimate": hostile, "interval": [hostile, hostile]}
     return {
         "recipe": name,
-        "claim": HOSTILE,
-        "verdict": HOSTILE,
-        "evidence": HOSTILE,
+        "claim": hostile,
+        "verdict": hostile,
+        "evidence": hostile,
         "seconds": 1.0,
         "measurements": {
             "regime": {
-                "axis": HOSTILE,
-                "anchor": HOSTILE,
-                "points": {HOSTILE: {"verdict": HOSTILE, "parts": {HOSTILE: part}}},
+                "axis": hostile,
+                "anchor": hostile,
+                "points": {hostile: {"verdict": hostile, "parts": {hostile: part}}},
             }
         },
-        "variants": {HOSTILE: {"summary": {HOSTILE: table, "test_accuracy": table}, "runs": []}},
-        "plots": [HOSTILE, "../../outside.png", "/etc/outside.png"],
-        "config": {"resolved": {HOSTILE: HOSTILE}, "dataset": HOSTILE, "quick": HOSTILE},
-        "scale": {"device": HOSTILE, "strategy": HOSTILE, "replicas": HOSTILE},
-        "environment": {"cookbook": HOSTILE, "platform": HOSTILE, "devices": [{"name": HOSTILE}]},
+        "variants": {hostile: {"summary": {hostile: table, "test_accuracy": table}, "runs": []}},
+        "plots": [hostile, "../../outside.png", "/etc/outside.png"],
+        "config": {"resolved": {hostile: hostile}, "dataset": hostile, "quick": hostile},
+        "scale": {"device": hostile, "strategy": hostile, "replicas": hostile},
+        "environment": {"cookbook": hostile, "platform": hostile, "devices": [{"name": hostile}]},
     }
 
 
@@ -197,3 +201,32 @@ def test_every_string_of_a_result_reaches_the_page_as_text(tmp_path, name):
         assert tag != "img", (tag, attrs)  # no plot of this result exists, and none outside its folder
         assert attrs.get("href", "#").startswith("#"), (tag, attrs)
     assert sum(HOSTILE in text for text in parts.text) >= 10  # shown to the reader, as text
+
+
+@pytest.mark.parametrize("hostile", [HOSTILE, MARKDOWN_HOSTILE])
+@pytest.mark.parametrize("name", ["hostile", "<img src=x onerror=alert(4)>", "a|b [c](d)"])
+def test_every_string_of_a_result_reaches_the_markdown_report_as_text(tmp_path, name, hostile):
+    """Read as a Markdown viewer would (CommonMark with tables, raw HTML allowed): only the
+    report's own markup, and the stranger's strings shown as they were written."""
+    import json
+
+    from markdown_it import MarkdownIt
+
+    folder = tmp_path / "out" / name
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(hostile_result(name, hostile)))
+    markdown, _ = write_report(tmp_path / "out")
+    parts = PageParts()
+    parts.feed(MarkdownIt("commonmark").enable("table").render(markdown.read_text()))
+    tags = [tag for tag, _ in parts.elements]
+    assert not {"script", "img", "code", "em", "s", "del"} & set(tags), tags
+    assert tags.count("h1") == 1 and tags.count("h2") == 1, tags
+    for tag, attrs in parts.elements:
+        assert not [key for key in attrs if key.startswith("on")], (tag, attrs)
+        assert attrs.get("href", "#").startswith("#"), (tag, attrs)
+    assert tags.count("table") == 3  # the tour's, the regime's and the variants'
+    rows = markdown.read_text().split("## ", 1)[1]
+    widths = {line.count("|") - line.count("\\|") for line in rows.splitlines() if line.startswith("|")}
+    assert widths == {4}  # 3 cells in every row of both tables: no stray cell from a string
+    shown = " ".join(" ".join(parts.text).split())
+    assert shown.count(" ".join(hostile.split())) >= 8  # shown to the reader, as written

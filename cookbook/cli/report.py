@@ -10,6 +10,7 @@ import html
 import json
 import re
 import sys
+import urllib.parse
 from pathlib import Path
 
 from cookbook.cli.registry import available_recipes
@@ -64,6 +65,24 @@ def plots_of(result, out):
         for plot in plots
         if isinstance(plot, str) and PLOT_NAME.fullmatch(plot) and (Path(out) / result["recipe"] / plot).is_file()
     ]
+
+
+# Markdown's characters that can make markup of text: emphasis, code, links and images,
+# headings' closing marks, strikethrough, table cells, and backslash itself. An underscore
+# inside a word (`test_accuracy`) emphasizes nothing, so it stays as it reads.
+MARKDOWN_MARKUP = re.compile(r"([\\`*\[\]#|~]|(?<![^\W_])_|_(?![^\W_]))")
+
+
+def md(value):
+    """`value` as Markdown text: on one line, with HTML and Markdown markup escaped, so a
+    result's strings read as written and never become tags, links, images or table cells."""
+    text = html.escape(" ".join(str(value).split()), quote=False)
+    return MARKDOWN_MARKUP.sub(r"\\\1", text)
+
+
+def md_link(name):
+    """`name` (a recipe's folder) as part of a Markdown link's address."""
+    return urllib.parse.quote(name, safe="")
 
 
 def number(value):
@@ -152,9 +171,9 @@ def markdown_regime(result):
         return []
     axis, parts, rows = found
     return [
-        f"| {axis} | verdict | " + " | ".join(parts) + " |",
+        f"| {md(axis)} | verdict | " + " | ".join(map(md, parts)) + " |",
         "|---" * (len(parts) + 2) + "|",
-        *(f"| {point} | {verdict} | " + " | ".join(cells) + " |" for point, verdict, cells in rows),
+        *(f"| {md(point)} | {md(verdict)} | " + " | ".join(map(md, cells)) + " |" for point, verdict, cells in rows),
         "",
     ]
 
@@ -183,9 +202,9 @@ def markdown_table(result):
     if not rows:
         return []
     return [
-        "| variant | " + " | ".join(measures) + " |",
+        "| variant | " + " | ".join(map(md, measures)) + " |",
         "|---" * (len(measures) + 1) + "|",
-        *(f"| {name} | " + " | ".join(shown for shown, _ in cells) + " |" for name, cells in rows),
+        *(f"| {md(name)} | " + " | ".join(md(shown) for shown, _ in cells) + " |" for name, cells in rows),
     ]
 
 
@@ -212,31 +231,34 @@ def render_markdown(results, out):
     lines = [
         "# The guideline tour",
         "",
-        f"Environment: {environment_line(results)}.",
+        f"Environment: {md(environment_line(results))}.",
         "",
         f"Total time: {total / 60:.1f} minutes for {len(results)} recipes.",
         "",
         "| recipe | verdict | minutes |",
         "|---|---|---|",
-        *(f"| [{r['recipe']}](#{r['recipe']}) | **{r['verdict']}** | {r['seconds'] / 60:.1f} |" for r in results),
+        *(
+            f"| [{md(r['recipe'])}](#{md_link(r['recipe'])}) | **{md(r['verdict'])}** | {r['seconds'] / 60:.1f} |"
+            for r in results
+        ),
     ]
     for result in results:
         name = result["recipe"]
         lines += [
             "",
-            f"## {name}",
+            f"## {md(name)}",
             "",
-            f"**Claim.** {result['claim']}",
+            f"**Claim.** {md(result['claim'])}",
             "",
-            f"**Verdict: {result['verdict']}.** {result['evidence']}",
+            f"**Verdict: {md(result['verdict'])}.** {md(result['evidence'])}",
             "",
-            f"Settings: {settings(result)}. Time: {result['seconds']:.0f} s.",
+            f"Settings: {md(settings(result))}. Time: {result['seconds']:.0f} s.",
             "",
         ]
         evidence, others = split_plots(result, out)
-        lines += [*markdown_regime(result), *(f"![{plot}]({name}/{plot})" for plot in evidence), ""]
+        lines += [*markdown_regime(result), *(f"![{plot}]({md_link(name)}/{plot})" for plot in evidence), ""]
         lines += [*markdown_table(result), ""]
-        lines += [f"![{plot}]({name}/{plot})" for plot in others]
+        lines += [f"![{plot}]({md_link(name)}/{plot})" for plot in others]
     return "\n".join(lines) + "\n"
 
 
