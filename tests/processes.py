@@ -11,9 +11,11 @@ TIMEOUT = 240
 
 
 def environment(**extra):
-    """The child's environment: this one, without the shell's cluster or device settings."""
+    """The child's environment: this one, without the shell's cluster, device, backend or
+    XLA settings."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    for name in ("TF_CONFIG", "COOKBOOK_VIRTUAL_CPUS", "COOKBOOK_VERBOSE"):
+    shell_settings = ("TF_CONFIG", "COOKBOOK_VIRTUAL_CPUS", "COOKBOOK_VERBOSE", "KERAS_BACKEND", "MPLBACKEND")
+    for name in (*shell_settings, "TF_XLA_FLAGS", "XLA_FLAGS"):
         env.pop(name, None)
     return {**env, **extra}
 

@@ -279,7 +279,18 @@ def test_a_class_with_nothing_readable_is_an_error(tmp_path):
 )
 @pytest.mark.parametrize(
     "variable, value",
-    [("COOKBOOK_VIRTUAL_CPUS", "abc"), ("COOKBOOK_VIRTUAL_CPUS", "65"), ("COOKBOOK_VERBOSE", "maybe")],
+    [
+        ("COOKBOOK_VIRTUAL_CPUS", "abc"),
+        ("COOKBOOK_VIRTUAL_CPUS", "65"),
+        ("COOKBOOK_VERBOSE", "maybe"),
+        # The libraries': TensorFlow would fall back to a default (oneDNN) or log an error on a
+        # GPU (memory growth), Keras and matplotlib would raise as they load.
+        ("TF_ENABLE_ONEDNN_OPTS", "maybe"),
+        ("TF_ENABLE_ONEDNN_OPTS", " 0"),
+        ("TF_FORCE_GPU_ALLOW_GROWTH", "yes"),
+        ("KERAS_BACKEND", "nonsense"),
+        ("MPLBACKEND", "nonsense"),
+    ],
 )
 def test_a_bad_environment_variable_is_one_line_for_every_command(tmp_path, command, variable, value):
     """In child processes: an in-process runner would not see an error raised at import time."""
@@ -321,6 +332,77 @@ def test_a_recipe_script_turns_onednn_off_before_tensorflow_loads_for_mirrored_v
     assert process.returncode == 0, output[-3000:]
     assert "kernels are turned off for this run (TF_ENABLE_ONEDNN_OPTS=0)" in output
     assert "oneDNN custom operations are on" not in output, output[:3000]
+
+
+def keras_home(tmp_path, config):
+    folder = tmp_path / "keras_home"
+    folder.mkdir()
+    (folder / "keras.json").write_text(json.dumps(config))
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "cookbook", "run", "relu", *TINY], ["recipes/relu.py", *TINY], ["-m", "cookbook", "info"]],
+    ids=["run", "script", "info"],
+)
+@pytest.mark.parametrize(
+    "variables, message",
+    [
+        ({"TF_XLA_FLAGS": "--bogus"}, "Unknown flag in TF_XLA_FLAGS"),  # fatal as TensorFlow loads
+        ({"XLA_FLAGS": "--bogus_flag"}, "Unknown flag in XLA_FLAGS"),  # fatal at the first XLA step
+        ({"KERAS_HOME": {"floatx": "float99"}}, "floatx"),  # Keras raises as it loads
+        ({"KERAS_HOME": {"image_data_format": "sideways"}}, "image_data_format"),
+        ({"KERAS_HOME": {"epsilon": "small"}}, "keras.json"),
+        ({"KERAS_HOME": {"backend": "nonsense"}}, "names the Keras backend 'nonsense'"),
+    ],
+    ids=["tf-xla-flags", "xla-flags", "floatx", "data-format", "epsilon", "backend"],
+)
+def test_what_tensorflow_or_keras_reject_as_they_load_is_one_line_before_work(tmp_path, command, variables, message):
+    """In child processes: TensorFlow's fatal lines come from C++ and end the process, and the
+    quiet start-up would hide them; so these are tried before TensorFlow loads."""
+    extra = {name: keras_home(tmp_path, value) if name == "KERAS_HOME" else value for name, value in variables.items()}
+    args = [*command, "--out", tmp_path / "out"] if "info" not in command else command
+    process = start(args, environment(**extra))
+    output, _ = process.communicate(timeout=180)
+    assert process.returncode == 2, output
+    assert "Traceback" not in output
+    errors = [line for line in output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and message in errors[0], output
+    assert not (tmp_path / "out" / "relu").exists()
+
+
+def test_an_unusable_tfds_data_dir_from_the_environment_is_named_as_such(tmp_path):
+    """tensorflow-datasets reads TFDS_DATA_DIR as it loads: in a child process."""
+    (tmp_path / "a_file").write_text("not a folder")
+    process = start(
+        ["-m", "cookbook", "run", "relu", *TINY, "--out", tmp_path], environment(TFDS_DATA_DIR=str(tmp_path / "a_file"))
+    )
+    output, _ = process.communicate(timeout=180)
+    assert process.returncode == 2, output
+    assert output.strip().splitlines()[-1].endswith("choose another --data-dir (or TFDS_DATA_DIR)."), output
+
+
+@pytest.mark.parametrize("where", ["KERAS_BACKEND", "keras.json"])
+def test_keras_set_to_another_backend_runs_the_tour_on_tensorflow_and_says_so_once(tmp_path, where):
+    """Workers too: they start before this process loads TensorFlow, with its environment."""
+    body = SCORES.replace(
+        "def train(run):\n",
+        "def train(run):\n    import keras\n\n    assert keras.config.backend() == 'tensorflow'\n",
+    )
+    paths = [write_recipe(tmp_path / "recipes", name, body).__file__ for name in ("first", "second")]
+    extra = (
+        {"KERAS_BACKEND": "jax"}
+        if where == "KERAS_BACKEND"
+        else {"KERAS_HOME": keras_home(tmp_path, {"backend": "torch"})}
+    )
+    process = start(["-m", "cookbook", "run", *paths, "--jobs", "2", "--out", tmp_path / "out"], environment(**extra))
+    output, _ = process.communicate(timeout=240)
+    assert process.returncode == 0, output
+    told = [line for line in output.splitlines() if line.startswith("Keras is set to ")]
+    assert len(told) == 1 and "tensorflow backend" in told[0] and where in told[0], output
+    for name in ("first", "second"):
+        assert json.loads((tmp_path / "out" / name / "result.json").read_text())["verdict"] != "failed"
 
 
 @pytest.mark.parametrize("option", ["--out", "--data-dir"])

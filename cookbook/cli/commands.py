@@ -362,10 +362,9 @@ def copy(name, dest, force, notebook):
 )
 def info(data_dir):
     """Versions, devices, and the datasets that work offline here."""
-    from cookbook.cli import console
-    from cookbook.harness.options import verbose_from
+    from cookbook.cli.tour import load_tensorflow
 
-    console.import_tensorflow(verbose_from())
+    load_tensorflow(RunOptions.from_command_line({}))
 
     from cookbook.data.loading import prepared_tfds_datasets
     from cookbook.harness import scaling

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from cookbook.errors import CookbookError
 from cookbook.harness.progress import Lines
 
 
@@ -19,11 +20,12 @@ def import_tensorflow(verbose=False):
     libraries load, then restored; Python-side warnings are limited to errors.
     """
     if verbose:
-        import tensorflow  # noqa: F401
-
+        with _keras_config_errors():
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _stderr_silenced():
+    with _stderr_silenced(), _keras_config_errors():
         import keras  # noqa: F401
         import tensorflow as tf
         import tensorflow_datasets  # noqa: F401
@@ -33,6 +35,17 @@ def import_tensorflow(verbose=False):
 
     absl.logging.set_verbosity(absl.logging.ERROR)
     tf.get_logger().setLevel("ERROR")
+
+
+@contextlib.contextmanager
+def _keras_config_errors():
+    """A keras.json value Keras rejects as it loads (`"floatx": "float99"`) as one line."""
+    from cookbook.harness.environment import keras_config_path
+
+    try:
+        yield
+    except ValueError as error:
+        raise CookbookError(f"Keras does not load with {keras_config_path()}: {error}") from None
 
 
 _interrupted = threading.Event()

@@ -8,6 +8,7 @@ from cookbook.cli import console
 from cookbook.cli import registry
 from cookbook.cli.policy import run_in_tour
 from cookbook.errors import CookbookError
+from cookbook.harness import environment
 from cookbook.harness import scaling
 from cookbook.results import check_writable
 
@@ -22,9 +23,10 @@ def run_tour(items, options):
     jobs = workers_module.jobs_for(options, len(items))
     with contextlib.ExitStack() as stack:
         stack.enter_context(console.interrupts_noticed())
+        prepare_tensorflow(options)
         # Workers start first: their TensorFlow import overlaps this process's.
         workers = stack.enter_context(workers_module.Workers(jobs, options.verbose)) if jobs > 1 else None
-        load_tensorflow(options)
+        console.import_tensorflow(options.verbose)
         check_preconditions(items, options)
         modules = [registry.load_recipe(item) if isinstance(item, str) else item for item in items]
         plans = [plan_or_none(module, options) for module in modules]
@@ -41,12 +43,19 @@ def run_tour(items, options):
     return results
 
 
+def prepare_tensorflow(options):
+    """What must be settled before TensorFlow loads, here or in a worker: its XLA flags tried,
+    Keras's backend set to tensorflow, oneDNN for `options`; each change said in one line."""
+    environment.check_xla_flags()
+    for told in (environment.use_tensorflow_backend(), scaling.before_tensorflow(options.scale)):
+        if told:
+            print(told, flush=True)
+
+
 def load_tensorflow(options):
-    """Imports TensorFlow for `options`: what must be set before it first (said in one line),
-    and without its start-up lines unless `options.verbose`."""
-    told = scaling.before_tensorflow(options.scale)
-    if told:
-        print(told, flush=True)
+    """Imports TensorFlow for `options`, prepared (`prepare_tensorflow`) and without its
+    start-up lines unless `options.verbose`."""
+    prepare_tensorflow(options)
     console.import_tensorflow(options.verbose)
 
 

@@ -225,9 +225,10 @@ def _check_data_dir(name, data_dir):
     try:
         check_writable(root)
     except OSError as error:
+        chosen_by = "--data-dir" if data_dir or not os.environ.get("TFDS_DATA_DIR") else "--data-dir (or TFDS_DATA_DIR)"
         raise CookbookError(
             f"{name!r} is not prepared in {str(root)!r}, and it cannot be prepared there ({error.strerror}); "
-            "choose another --data-dir."
+            f"choose another {chosen_by}."
         ) from None
 
 

@@ -12,6 +12,7 @@ import os
 import re
 
 from cookbook.errors import CookbookError
+from cookbook.harness.environment import check_library_variables
 
 DEFAULT_DATASET = "digits"  # cookbook.data.DEFAULT_DATASET, which would import TensorFlow
 DEFAULT_OUT = "results"
@@ -141,10 +142,12 @@ class RunOptions:
 
 
 def check_environment(environ=None):
-    """Checks the environment variables the cookbook reads, for every command."""
+    """Checks the environment variables the cookbook and its libraries read, for every command
+    (`TF_CONFIG` where a strategy uses it, the XLA flags where TensorFlow loads)."""
     environ = os.environ if environ is None else environ
     virtual_cpus(environ)
     verbose_from(environ)
+    check_library_variables(environ)
 
 
 def virtual_cpus(environ=None):
