@@ -341,23 +341,27 @@ def keras_home(tmp_path, config):
     return str(folder)
 
 
-@pytest.mark.parametrize(
-    "command",
-    [["-m", "cookbook", "run", "relu", *TINY], ["recipes/relu.py", *TINY], ["-m", "cookbook", "info"]],
-    ids=["run", "script", "info"],
-)
-@pytest.mark.parametrize(
-    "variables, message",
-    [
-        ({"TF_XLA_FLAGS": "--bogus"}, "Unknown flag in TF_XLA_FLAGS"),  # fatal as TensorFlow loads
-        ({"XLA_FLAGS": "--bogus_flag"}, "Unknown flag in XLA_FLAGS"),  # fatal at the first XLA step
-        ({"KERAS_HOME": {"floatx": "float99"}}, "floatx"),  # Keras raises as it loads
-        ({"KERAS_HOME": {"image_data_format": "sideways"}}, "image_data_format"),
-        ({"KERAS_HOME": {"epsilon": "small"}}, "keras.json"),
-        ({"KERAS_HOME": {"backend": "nonsense"}}, "names the Keras backend 'nonsense'"),
-    ],
-    ids=["tf-xla-flags", "xla-flags", "floatx", "data-format", "epsilon", "backend"],
-)
+RUN, SCRIPT, INFO = ["-m", "cookbook", "run", "relu", *TINY], ["recipes/relu.py", *TINY], ["-m", "cookbook", "info"]
+# (Every command that loads TensorFlow for each keras.json case: each ends in a second. The
+# XLA cases cost a TensorFlow start each, so each command gets one of them.)
+LOAD_TIME_CASES = [
+    *(
+        pytest.param(command, {"KERAS_HOME": config}, message, id=f"{case}-{name}")
+        for case, config, message in [
+            ("floatx", {"floatx": "float99"}, "floatx"),  # Keras raises as it loads
+            ("data-format", {"image_data_format": "sideways"}, "image_data_format"),
+            ("epsilon", {"epsilon": "small"}, "keras.json"),
+            ("backend", {"backend": "nonsense"}, "names the Keras backend 'nonsense'"),
+        ]
+        for name, command in (("run", RUN), ("script", SCRIPT), ("info", INFO))
+    ),
+    pytest.param(RUN, {"TF_XLA_FLAGS": "--bogus"}, "Unknown flag in TF_XLA_FLAGS", id="tf-xla-flags-run"),
+    pytest.param(SCRIPT, {"XLA_FLAGS": "--bogus_flag"}, "Unknown flag in XLA_FLAGS", id="xla-flags-script"),
+    pytest.param(INFO, {"TF_XLA_FLAGS": "--bogus"}, "Unknown flag in TF_XLA_FLAGS", id="tf-xla-flags-info"),
+]
+
+
+@pytest.mark.parametrize("command, variables, message", LOAD_TIME_CASES)
 def test_what_tensorflow_or_keras_reject_as_they_load_is_one_line_before_work(tmp_path, command, variables, message):
     """In child processes: TensorFlow's fatal lines come from C++ and end the process, and the
     quiet start-up would hide them; so these are tried before TensorFlow loads."""
