@@ -24,6 +24,11 @@ from tests.recipe_files import write_recipe
 TINY = ["--quick", "--epochs", "1"]
 
 
+def cluster(workers, **other_tasks):
+    """A TF_CONFIG for worker 0 of `workers` (and `other_tasks`: type -> addresses)."""
+    return json.dumps({"cluster": {"worker": workers, **other_tasks}, "task": {"type": "worker", "index": 0}})
+
+
 def invoke(*args, env=None):
     return CliRunner().invoke(main, [str(arg) for arg in args], env=env)
 
@@ -50,6 +55,15 @@ def assert_clean(result, code, message):
         (["--strategy", "multiworker"], {"TF_CONFIG": "{not json"}, "TF_CONFIG is not a usable"),
         (["--strategy", "multiworker"], {"TF_CONFIG": '{"cluster": {"worker": ["a:1"]}, "task": {}}'}, "TF_CONFIG"),
         (["--strategy", "multiworker"], {"TF_CONFIG": "[1, 2]"}, "TF_CONFIG"),
+        # Clusters that parse but are wrong: TensorFlow fails, or waits for a peer forever.
+        (["--strategy", "multiworker"], {"TF_CONFIG": cluster(["localhost:1", "localhost:1"])}, "listed twice"),
+        (["--strategy", "multiworker"], {"TF_CONFIG": cluster(["localhost:1", "localhost:70000"])}, "port from 1"),
+        (["--strategy", "multiworker"], {"TF_CONFIG": cluster(["localhost", "localhost:2"])}, "not host:port"),
+        (["--strategy", "multiworker"], {"TF_CONFIG": cluster([2222, "localhost:2"])}, "not host:port"),
+        (["--strategy", "multiworker"], {"TF_CONFIG": cluster(["localhost:1"], ps=["localhost:2"])}, "not ['ps']"),
+        (["--strategy", "multiworker"], {"TF_CONFIG": cluster(["localhost:1"], chief="localhost:2")}, "addresses"),
+        (["--strategy", "multiworker", "--workers", "a:1,a:1", "--worker-index", "0"], {}, "listed twice"),
+        (["--strategy", "multiworker", "--workers", "a:0,b:1", "--worker-index", "0"], {}, "port from 1"),
     ],
 )
 def test_bad_settings_and_environment_are_refused_up_front(tmp_path, args, env, message):

@@ -183,6 +183,11 @@ def read_tf_config():
         kind, index = task.get("type"), task.get("index")
         if kind not in cluster or not isinstance(index, int) or not 0 <= index < len(cluster[kind]):
             raise ValueError(f"its task {task!r} is not one of the cluster's")
+        others = sorted(set(cluster) - set(CLUSTER_TASK_TYPES))
+        if others:  # parameter servers, evaluators: not what MultiWorkerMirroredStrategy runs
+            raise ValueError(f"a multiworker cluster has {' and '.join(CLUSTER_TASK_TYPES)} tasks, not {others}")
+        addresses = [address for kind in cluster.values() for address in _listed(kind)]
+        _check_addresses(addresses)
     except (ValueError, AttributeError, TypeError) as error:
         raise CookbookError(
             f"TF_CONFIG is not a usable cluster description ({error}); it should look like "
@@ -192,12 +197,38 @@ def read_tf_config():
     return cluster, {"type": kind, "index": index}
 
 
+CLUSTER_TASK_TYPES = ("chief", "worker")
+ADDRESS = re.compile(r"[\w.\-\[\]:]+:(\d{1,5})")
+
+
 def worker_addresses(workers):
     addresses = [address.strip() for address in workers.split(",") if address.strip()]
-    bad = [a for a in addresses if not re.fullmatch(r"[\w.\-\[\]:]+:\d{1,5}", a)]
-    if not addresses or bad:
+    if not addresses:
         raise CookbookError(f"--workers must be a comma-separated list of host:port, got {workers!r}.")
+    try:
+        _check_addresses(addresses)
+    except ValueError as error:
+        raise CookbookError(f"--workers must be a comma-separated list of host:port ({error}).") from None
     return addresses
+
+
+def _listed(addresses):
+    if not isinstance(addresses, list) or not addresses:
+        raise ValueError(f"each task type lists its tasks' addresses, got {addresses!r}")
+    return addresses
+
+
+def _check_addresses(addresses):
+    """Each `host:port` with a port TensorFlow can listen on, and no task twice: a cluster
+    that parses but names one process twice or a port past 65535 would fail (or wait for a
+    peer forever) inside TensorFlow instead."""
+    for address in addresses:
+        match = ADDRESS.fullmatch(address) if isinstance(address, str) else None
+        if match is None or not 1 <= int(match.group(1)) <= 65535:
+            raise ValueError(f"{address!r} is not host:port with a port from 1 to 65535")
+    repeated = sorted({address for address in addresses if addresses.count(address) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} is listed twice: every task needs an address of its own")
 
 
 def tf_config(workers, worker_index):
