@@ -173,6 +173,28 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
 FAILING = SCORES.replace("def train(run):\n", "def train(run):\n    raise RuntimeError('boom in train')\n")
 
 
+def test_every_worker_of_a_cluster_whose_recipe_failed_exits_non_zero(tmp_path):
+    """The other workers printed "This worker's training is done" and exited 0 though the
+    recipe had failed on them: as child processes, a cluster of two on 127.0.0.1."""
+    from tests.processes import start_workers
+
+    recipe = write_recipe(tmp_path / "recipes", "fails", FAILING).__file__
+    workers = start_workers(
+        2, lambda index: ["-m", "cookbook", "run", recipe, "--out", tmp_path / f"w{index}"], environment()
+    )
+    try:
+        outputs = [worker.communicate(timeout=240)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    for worker, output in zip(workers, outputs):
+        assert worker.returncode == 1, output
+        assert "boom in train" in output and "Traceback" not in output, output
+        assert "training is done" not in output
+    assert "recipes failed on this worker" in outputs[1]
+
+
 def test_a_failing_recipe_does_not_end_the_tour(tmp_path):
     write_recipe(tmp_path / "recipes", "fails", FAILING)
     write_recipe(tmp_path / "recipes", "works", SCORES)
