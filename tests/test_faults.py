@@ -504,3 +504,18 @@ def test_a_run_stopped_by_a_scheduler_saves_its_state_and_resumes(tmp_path, data
     assert "Resuming dense-seed0 after epoch 2 of 6." in output
     history = (tmp_path / "stopped" / "history" / "dense-seed0.csv").read_text().splitlines()[1:]
     assert [row.split(",")[0] for row in history] == [str(epoch) for epoch in range(6)]
+
+
+def test_sigterm_stops_a_multiworker_run_too(tmp_path, data_dir):
+    """TensorFlow's coordination service took SIGTERM over as the multiworker strategy was
+    made: the run trained on to the end and exited 0 (a cluster of one, so nothing waits)."""
+    from tests.processes import free_ports
+
+    write_recipe(tmp_path / "recipes", "stopped", STOPPED_BY_A_SIGNAL)
+    (port,) = free_ports(1)
+    cluster = ["--strategy", "multiworker", "--workers", f"127.0.0.1:{port}", "--worker-index", "0"]
+    command = ["-m", "cookbook", "run", tmp_path / "recipes" / "stopped.py", *cluster, "--data-dir", data_dir]
+    stopped = start([*command, "--out", tmp_path], environment(STOP_WITH="SIGTERM"))
+    output, _ = stopped.communicate(timeout=240)
+    assert stopped.returncode == 128 + signal.SIGTERM, output
+    assert "Stopped by SIGTERM. Run the same command again to resume" in output

@@ -8,7 +8,9 @@ options; recipes then run inside `scale.scope()` unchanged. Under
 
 import json
 import os
+import signal
 import sys
+import threading
 
 from cookbook.errors import CookbookError
 from cookbook.harness.options import tf_config
@@ -120,6 +122,8 @@ def setup(options):
         tf.config.set_visible_devices([], "GPU")
     on_gpu = bool(gpus) and options.device != "cpu"
     strategy = make_strategy(tf, options, on_gpu)
+    if options.strategy == "multiworker":
+        take_back_sigterm()
     policy = None
     if options.mixed_precision:
         policy = "mixed_float16" if on_gpu else "mixed_bfloat16"
@@ -153,6 +157,20 @@ def standard_keras_config(keras):
             flush=True,
         )
     return replaced
+
+
+def take_back_sigterm():
+    """Puts Python's SIGTERM handler (the cookbook's stop, or Python's default) back in place.
+
+    Creating a multiworker strategy starts TensorFlow's coordination service, whose preemption
+    notifier (for `tf.distribute.experimental.PreemptionCheckpointHandler`, which the cookbook
+    does not use) installs a SIGTERM handler of its own in C++: a scheduler's SIGTERM was then
+    recorded there and the run trained on to the end. Setting the handler Python still reports
+    installs Python's own C handler again. Only the main thread can."""
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.getsignal(signal.SIGTERM)
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
 
 
 def split_cpu(tf, count):
