@@ -420,8 +420,7 @@ def start_script(name):
         load_tensorflow(options)
         loaded.append(options)
 
-    with errors_as_one_line():
-        check_environment()
+    with errors_as_one_line():  # the command checks the environment first, as every command does
         recipe_command(sys.modules[name], load).main(sys.argv[1:], standalone_mode=False)
     if not loaded:  # --help answered
         exit_quickly(0)

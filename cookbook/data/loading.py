@@ -342,7 +342,7 @@ def _require_download_host(name, data_dir):
 
 # What image_dataset_from_directory reads, and what Pillow reads besides; other files are not images.
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
-SKIPPED_SHOWN = 3  # unreadable files named in the warning
+SKIPPED_SHOWN = 3  # files named in a warning about them
 
 
 def _load_folder(root, image_size):
@@ -372,13 +372,11 @@ def _load_folder(root, image_size):
             if os.path.dirname(path) != class_folder:
                 nested.append(path)
     if skipped:
-        shown = ", ".join(skipped[:SKIPPED_SHOWN]) + (", ..." if len(skipped) > SKIPPED_SHOWN else "")
-        print(f"Warning: skipped {len(skipped)} unreadable image file(s) in {root}: {shown}", file=sys.stderr)
+        print(f"Warning: skipped {len(skipped)} unreadable image file(s) in {root}: {_first(skipped)}", file=sys.stderr)
     if nested:  # as Keras's image_dataset_from_directory reads them, but said
-        shown = ", ".join(nested[:SKIPPED_SHOWN]) + (", ..." if len(nested) > SKIPPED_SHOWN else "")
         print(
             f"Warning: took {len(nested)} image(s) in sub-folders of class folders as their class folder's "
-            f"class, in {root}: {shown}",
+            f"class, in {root}: {_first(nested)}",
             file=sys.stderr,
         )
     empty = [name for label, name in enumerate(class_names) if label not in labels]
@@ -416,6 +414,11 @@ def _load_folder(root, image_size):
         "nested_files": len(nested),
     }
     return splits, description
+
+
+def _first(paths):
+    """The first `SKIPPED_SHOWN` of `paths`, and "..." for the rest."""
+    return ", ".join(paths[:SKIPPED_SHOWN]) + (", ..." if len(paths) > SKIPPED_SHOWN else "")
 
 
 def _read_image(path, image_size):

@@ -13,6 +13,7 @@ import sys
 import threading
 
 from cookbook.errors import CookbookError
+from cookbook.harness.environment import ONEDNN_VARIABLE
 from cookbook.harness.options import tf_config
 
 
@@ -63,7 +64,6 @@ class Scale:
 
 
 _configured = {}
-ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
 ONEDNN_OFF_WHY = (
     "--strategy mirrored over {count} CPU devices (COOKBOOK_VIRTUAL_CPUS): TensorFlow's oneDNN CPU "
     "kernels are turned off for this run (TF_ENABLE_ONEDNN_OPTS=0); with them, TensorFlow 2.21 hands "
