@@ -75,9 +75,6 @@ class Conclusion:
     parts: dict = None
     evidence: str = ""
     measurements: dict = dataclasses.field(default_factory=dict)
-    # The measures the parts rest on, `{measure: {variant: [value per seed]}}`: drawn first in
-    # the report, every seed a dot beside the mean and its interval.
-    shows: dict = dataclasses.field(default_factory=dict)
     regime: Regime = None
 
     def __post_init__(self):
@@ -155,15 +152,29 @@ class Results:
         return list(self.runs)
 
     def column(self, measure, *, missing=None):
-        """`{variant: [the measure of each seed]}`; `measure` is a record's key or a function of
-        a record. `missing` stands in for a `None` value, such as a target never reached."""
+        """`{variant: Sample of the measure over seeds}`; `measure` is a record's key or a
+        function of a record. The samples carry their seeds, so two of them are compared seed
+        with seed (`cookbook.statistics`). `missing` stands in for a `None` value."""
         read = measure if callable(measure) else lambda record: record[measure]
 
         def value(record):
             found = read(record)
             return missing if found is None else found
 
-        return {name: [value(record) for record in records] for name, records in self.runs.items()}
+        return {
+            name: statistics.Sample([value(record) for record in records], _seeds(records))
+            for name, records in self.runs.items()
+        }
+
+    def sample(self, variant, measure):
+        """One variant's `Sample` of a measure (a key or a function of a record), with its seeds."""
+        read = measure if callable(measure) else lambda record: record[measure]
+        records = self.runs[variant]
+        return statistics.Sample([read(record) for record in records], _seeds(records))
+
+    def per_seed(self, values_by_variant):
+        """`{variant: Sample}` of values computed per seed by the recipe, in `seeds` order."""
+        return {name: statistics.Sample(values, self.seeds) for name, values in values_by_variant.items()}
 
     def summaries(self, measure, *, missing=None):
         """`{variant: mean, spread and values over seeds}` of a measure."""
@@ -177,21 +188,29 @@ class Results:
         """`{variant: how many seeds have a value}` (not `None`) of a measure, such as a target reached."""
         return {name: sum(value is not None for value in values) for name, values in self.column(measure).items()}
 
-    def censored(self, measure, *, never=None):
-        """`column(measure)` with a target never reached (`None`) counted as `never`: by default
-        one epoch past the budget, so ratios against it are bounds."""
-        return self.column(measure, missing=self.epochs + 1 if never is None else never)
+    def crossings(self, metric, target, *, scale=1.0):
+        """`{variant: Sample of Bound}`: when each seed's per-epoch `metric` first reached
+        `target` (`statistics.crossing`), in epochs times `scale` (steps per epoch, say); a
+        target never reached is known only to lie past the budget."""
+        return {
+            name: values.map(lambda epochs: epochs * scale)
+            for name, values in self.column(
+                lambda record: statistics.crossing(record["history"][metric], target)
+            ).items()
+        }
 
-    def reaching(self, measure, *, never=None, unit="", digits=1):
-        """`{variant: "3.7 ± 0.6 epochs (3/3 seeds)"}` for a measure that is `None` where a target
-        was never reached (counted as in `censored`), or "never within N epochs"."""
-        reached = self.count(measure)
+    def reaching(self, crossings, *, unit="", digits=1):
+        """`{variant: "3.7 ± 0.6 epochs (3/3 seeds)"}` from `crossings`: the mean and spread of
+        the seeds that reached the target (estimated within their epoch), how many did, or
+        "never within N epochs"."""
         text = {}
-        for name, values in self.censored(measure, never=never).items():
-            if reached[name] == 0:
+        for name, values in crossings.items():
+            summary = statistics.summarize(values)
+            reached = summary["n"] - summary["censored"]
+            if reached == 0:
                 text[name] = f"never within {self.epochs} epochs"
             else:
-                text[name] = f"{mean_spread(values, digits)}{unit} ({reached[name]}/{len(values)} seeds)"
+                text[name] = f"{mean_spread(summary, digits)}{unit} ({reached}/{summary['n']} seeds)"
         return text
 
     def histories(self, metric):
@@ -210,6 +229,11 @@ class Results:
             if variants is None or variant in variants
         }
         return plot_curves(curves, self.plot_path(name), **options)
+
+
+def _seeds(records):
+    seeds = [record.get("seed") for record in records]
+    return None if None in seeds else seeds
 
 
 def histories(runs, metric):

@@ -153,41 +153,60 @@ def plot_tradeoffs(points, path, *, xlabels, ylabel, title=None):
     return _save(figure, path)
 
 
-def plot_seed_values(measures, path, *, title=None):
-    """What a verdict rests on: per measure a panel, per variant every seed's value as a dot and
-    the mean with its 90% confidence interval (Student's t over the seeds; none for one seed).
+def plot_decisions(parts, path, *, title=None):
+    """What a verdict rests on: per part a row, the per-seed effects (differences or ratios,
+    in the claim's direction) as dots, the interval of the effect the part is decided on, and
+    the threshold it must clear (dashed). Green: holds; red: does not; grey: inconclusive. A
+    part with too few seeds for an interval says so instead of drawing one.
 
-    `measures` maps a measure's name to `{variant: [value per seed]}`; `None` values are left out.
+    `parts` maps a part's name to its `cookbook.statistics.Verdict`.
     """
-    from scipy import stats
-
-    figure, all_axes = plt.subplots(
-        len(measures),
-        1,
-        figsize=(6.8, 2.6 + 0.32 * max(len(v) for v in measures.values()) * len(measures)),
-        squeeze=False,
-    )
-    for axes, (measure, by_variant) in zip(all_axes[:, 0], measures.items()):
-        names = list(by_variant)
-        for row, name in enumerate(names):
-            values = np.array([v for v in by_variant[name] if v is not None], dtype=float)
-            values = values[np.isfinite(values)]
-            if not len(values):
-                continue
-            jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(1)
-            axes.scatter(values, row + jitter, s=14, color="tab:blue", alpha=0.6, zorder=2)
-            mean = values.mean()
-            if len(values) > 1:
-                half = stats.t.ppf(0.95, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-                axes.errorbar(mean, row, xerr=half, fmt="none", ecolor="black", capsize=4, zorder=3)
-            axes.plot(mean, row, marker="|", color="black", markersize=14, zorder=3)
-        axes.set_yticks(range(len(names)), names)
-        axes.invert_yaxis()
-        axes.set_xlabel(measure)
-        axes.grid(axis="x", alpha=0.3)
+    colors = {"holds": "tab:green", "does not hold": "tab:red"}
+    names = list(parts)
+    figure, axes = plt.subplots(figsize=(7.2, 1.4 + 0.55 * len(names)))
+    ratio = any(getattr(verdict, "kind", "") == "times lower" for verdict in parts.values())
+    for row, name in enumerate(names):
+        verdict = parts[name]
+        color = colors.get(str(verdict), "tab:gray")
+        effects = [e for e in getattr(verdict, "effects", ()) if e is not None and np.isfinite(e)]
+        if effects:
+            jitter = np.linspace(-0.15, 0.15, len(effects)) if len(effects) > 1 else np.zeros(1)
+            axes.scatter(effects, row + jitter, s=12, color=color, alpha=0.5, zorder=2)
+        interval = getattr(verdict, "interval", None)
+        if interval is not None:
+            low, high = (_clip(value, effects, verdict.threshold) for value in interval)
+            axes.plot([low, high], [row, row], color=color, linewidth=3, solid_capstyle="butt", zorder=3)
+            if np.isfinite(verdict.estimate):
+                axes.plot(verdict.estimate, row, marker="|", color="black", markersize=14, zorder=4)
+        else:
+            axes.annotate(
+                getattr(verdict, "method", "") or str(verdict),
+                (0.02, row),
+                xycoords=("axes fraction", "data"),
+                fontsize=8,
+                va="center",
+                color="tab:gray",
+            )
+        if hasattr(verdict, "threshold"):
+            axes.plot([verdict.threshold] * 2, [row - 0.4, row + 0.4], color="black", linestyle="--", linewidth=1)
+    axes.set_yticks(range(len(names)), [f"{name}: {parts[name]}" for name in names], fontsize=8)
+    axes.set_ylim(len(names) - 0.5, -0.5)
+    if ratio:
+        axes.set_xscale("log")
+    axes.set_xlabel("effect in the claim's direction (dashed: what the 90% interval must clear)")
+    axes.grid(axis="x", alpha=0.3)
     if title:
-        figure.suptitle(title)
+        axes.set_title(title, fontsize=10)
     return _save(figure, path)
+
+
+def _clip(value, effects, threshold):
+    """An unbounded end of an interval, drawn to a little past the data."""
+    if np.isfinite(value):
+        return value
+    seen = [*effects, threshold]
+    span = (max(seen) - min(seen)) or 1.0
+    return max(seen) + span if value > 0 else min(seen) - span
 
 
 def plot_regime(regime, path):

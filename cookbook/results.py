@@ -12,6 +12,8 @@ import numpy as np
 
 def to_json_value(value):
     """Plain JSON types; NaN and infinity become None (JSON has neither)."""
+    if hasattr(value, "to_json") and not isinstance(value, str):
+        return to_json_value(value.to_json())
     if isinstance(value, dict):
         return {str(key): to_json_value(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

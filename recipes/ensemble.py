@@ -38,6 +38,7 @@ from cookbook.cli import start_script
 
 start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
 
+import dataclasses
 import sys
 
 import keras
@@ -60,7 +61,7 @@ from cookbook.statistics import summarize
 from cookbook.wrappers import SKLearnClassifier
 
 TOUR_POSITION = 8
-DEFAULTS = {"epochs": 3, "batch_size": 32, "seeds": 3, "members": 4, "training_percents": (10, 25, 100)}
+DEFAULTS = {"epochs": 3, "batch_size": 32, "seeds": 5, "members": 4, "training_percents": (10, 25, 100)}
 QUICK = {"epochs": 1, "seeds": 1, "members": 2, "training_percents": (10, 100)}  # both ends of the regime axis
 VARIANTS = ("averaging_and_stacking", "bagging", "boosting", "single_long")
 ANCHOR = "100%"
@@ -166,33 +167,45 @@ def train(run):
 """
 ## Verdict
 
-At each training-set size, four parts, each an error difference with its 90% interval over
-the seeds: averaging beats the average member; bagging beats the average of its own members;
-boosting's training error is below its first member's (the bias it claims to remove);
-stacking beats the best member. The headline is the verdict at 100%.
+At each training-set size, five parts, each an error difference with its 90% interval over
+the paired seeds: averaging beats the average member, and one network trained for the whole
+ensemble's epochs (equal total training: the comparison a user with a fixed budget makes);
+bagging beats the average of its own members; boosting's training error is below its first
+member's (the bias it claims to remove); stacking beats the best member. The headline is the
+verdict at 100%.
 """
 
 
-def error(records, key):
-    return [1 - record[key] for record in records]
+def judge_at(results):
+    def error(variant, key):
+        return results.sample(variant, lambda record: 1 - record[key])
+
+    return {
+        "averaging beats the average member": lower(
+            error("averaging_and_stacking", "averaging_test_accuracy"),
+            error("averaging_and_stacking", "mean_member_test_accuracy"),
+        ),
+        "averaging beats one network trained as long": lower(
+            error("averaging_and_stacking", "averaging_test_accuracy"), error("single_long", "test_accuracy")
+        ),
+        "bagging beats its average member": lower(
+            error("bagging", "test_accuracy"), error("bagging", "mean_member_test_accuracy")
+        ),
+        "boosting lowers training error below its first member's": lower(
+            error("boosting", "train_accuracy"), error("boosting", "first_member_train_accuracy")
+        ),
+        "stacking beats the best member": lower(
+            error("averaging_and_stacking", "stacking_test_accuracy"),
+            error("averaging_and_stacking", "best_member_test_accuracy"),
+        ),
+    }
 
 
 def judge(results):
-    combined, bagging, boosting = (results.runs[name] for name in ("averaging_and_stacking", "bagging", "boosting"))
-    return {
-        "averaging beats the average member": lower(
-            error(combined, "averaging_test_accuracy"), error(combined, "mean_member_test_accuracy")
-        ),
-        "bagging beats its average member": lower(
-            error(bagging, "test_accuracy"), error(bagging, "mean_member_test_accuracy")
-        ),
-        "boosting lowers training error below its first member's": lower(
-            error(boosting, "train_accuracy"), error(boosting, "first_member_train_accuracy")
-        ),
-        "stacking beats the best member": lower(
-            error(combined, "stacking_test_accuracy"), error(combined, "best_member_test_accuracy")
-        ),
-    }
+    """The claim's parts at every training-set size: the verdict logic alone, from the records."""
+    return Conclusion(
+        regime=Regime("training-set size", across(results, judge_at), anchor=ANCHOR, paper="Krizhevsky et al. 2012")
+    )
 
 
 def conclude(results):
@@ -224,14 +237,13 @@ def conclude(results):
         ylabel="test accuracy",
         title=f"Test accuracy of single networks and ensembles, {ANCHOR} of the training split",
     )
-    return Conclusion(
-        regime=Regime("training-set size", across(results, judge), anchor=ANCHOR, paper="Krizhevsky et al. 2012"),
+    return dataclasses.replace(
+        judge(results),
         evidence=(
             f"Test accuracy at {ANCHOR}: {listing({**single, **ensembles})} (over {len(results.seeds)} seeds; "
             f"ensembles of {members} networks of {results.epochs} epochs each)."
         ),
         measurements={"test_accuracy": {name: summarize(values) for name, values in {**single, **ensembles}.items()}},
-        shows={f"test accuracy at {ANCHOR}": {**single, **ensembles}},
     )
 
 

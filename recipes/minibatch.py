@@ -5,12 +5,14 @@ Claim: Mini-batch gradient descent costs far less per update than full-batch gra
 Anchor: Keskar et al. 2017: small batches generalize at least as well as large ones.
 Measures: the same small ConvNet trained with fixed-rate gradient descent at batch sizes 1, 8,
     32, 128 and the whole training split (full batch), for the same number of epochs (equal
-    compute: every variant sees every example equally often): training loss against epochs,
-    updates and wall time; seconds per update; test accuracy after equal compute.
-Regime: the mini-batch size, each against the full batch (no worse by more than half a point
-    of test accuracy). Keskar et al. 2017 (Table 1, Fig. 2) compared small batches of 256
-    against large ones of 10% of the data, so the headline verdict is read at batch size 32,
-    the recipes' default and the small-batch side of that comparison.
+    compute: every variant sees every example equally often), and at a large batch of a tenth
+    of the training split for as many updates as batch 32 makes: training loss against
+    epochs, updates and wall time; seconds per update; test accuracy.
+Regime: the mini-batch size, each against the full batch (cost per update) and the large batch
+    (test error no worse by more than half a point). Keskar et al. 2017 (Table 1, Fig. 2)
+    compared small batches of 256 against large ones of 10% of the data, so the headline
+    verdict is read at batch size 32, the recipes' default and the small-batch side of that
+    comparison.
 Time on CPU: about 0.8 minutes on 2 cores at default settings (batch size 1 takes most of it);
     `--quick` about 13 seconds.
 """
@@ -33,6 +35,8 @@ from cookbook.cli import start_script
 
 start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
 
+import dataclasses
+import math
 import sys
 
 import numpy as np
@@ -49,13 +53,14 @@ from cookbook.statistics import summarize
 TOUR_POSITION = 4
 # Its verdict times each update; fused seeds (--fused-seeds) would share one another's step time.
 ONE_SEED_AT_A_TIME = "it times each update, and fused seeds would share one another's step time"
-DEFAULTS = {"epochs": 8, "batch_size": 32, "seeds": 3}
+DEFAULTS = {"epochs": 8, "batch_size": 32, "seeds": 5}
 QUICK = {"epochs": 1, "seeds": 1}
-VARIANTS = {"batch_1": 1, "batch_8": 8, "batch_32": 32, "batch_128": 128, "full_batch": None}
-
-MINI_BATCH = "batch_32"  # the variant the headline verdict weighs against the full batch
-# "About the same result" allows half a point of test accuracy: about two of digits' 360
-# test images, and below the generalization gaps Keskar et al. report between batch sizes.
+LARGE = "large"  # a batch of LARGE_FRACTION of the training split, Keskar et al.'s large batch
+LARGE_FRACTION = 0.10
+VARIANTS = {"batch_1": 1, "batch_8": 8, "batch_32": 32, "batch_128": 128, "large_batch": LARGE, "full_batch": None}
+MINI_BATCH = "batch_32"  # the variant the headline verdict weighs against the full and large batches
+# "About the same result" allows half a point of test accuracy, below the generalization gaps
+# Keskar et al. report between small and large batches (Table 2: 0.3 to 5 points).
 TEST_ERROR_MARGIN = 0.005
 LEARNING_RATE = 0.05  # the same fixed rate for every batch size
 
@@ -69,16 +74,26 @@ makes batch size 1 one example per replica, and the full batch a multiple of the
 
 
 def train(run):
-    data = run.dataset(batch_size=run.spec)
+    examples = run.data.facts.split_sizes["train"]
+    batch_size, epochs = run.spec, run.epochs
+    if run.spec == LARGE:
+        # As many updates as the mini-batch gets in its epochs: a large batch trained as long
+        # in epochs makes a few times fewer updates and would lose for want of them.
+        batch_size = max(1, round(LARGE_FRACTION * examples))
+        epochs = max(
+            1, round(run.epochs * math.ceil(examples / VARIANTS[MINI_BATCH]) / math.ceil(examples / batch_size))
+        )
+    data = run.dataset(batch_size=batch_size)
     model = small_convnet(data.facts.input_shape, data.facts.num_classes)
     model.compile(optimizers.GradientDescent(LEARNING_RATE), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = run.fit(model, data)["history"]
+    history = run.fit(model, data, epochs=epochs)["history"]
     test_loss, test_accuracy = run.evaluate(model, data.test)
     updates_per_epoch = int(data.train.cardinality())
     # The first epoch includes tracing and compiling: leave it out of the cost per update.
     seconds_per_epoch = float(np.mean(history["train_seconds"][1:] or history["train_seconds"]))
     return {
-        "batch_size": run.spec or data.facts.split_sizes["train"],
+        "batch_size": batch_size or examples,
+        "epochs": epochs,
         "updates_per_epoch": updates_per_epoch,
         "seconds_per_update": seconds_per_epoch / updates_per_epoch,
         "seconds_per_epoch": seconds_per_epoch,
@@ -91,45 +106,60 @@ def train(run):
 """
 ## Verdict
 
-Two parts for each mini-batch size against the full batch, with 90% intervals over the
-seeds: an update costs less time, and after equal compute the test error is no worse,
-within `TEST_ERROR_MARGIN` ("about the same result, sometimes better"). The headline is
-batch size 32. The plots show
-the training loss against epochs, updates and wall time.
+Two parts for each mini-batch size, with 90% intervals over the paired seeds: an update costs
+less time than a full-batch update, and the test error is no worse, within
+`TEST_ERROR_MARGIN` ("about the same result, sometimes better"), than that of a large batch
+(a tenth of the training split, as Keskar et al.'s large batches were) trained for as many
+updates as batch size 32 makes. The full batch itself makes one update an epoch and would lose
+for want of updates, not of generalization: a comparison it cannot win shows nothing. The
+headline is batch size 32. The plots show the training loss against epochs, updates and wall
+time.
 """
 
 
 def conclude(results):
     draw_plots(results)
     cost = results.column("seconds_per_update")
-    error = results.column(lambda record: 1 - record["test_accuracy"])
     cost_ratio = np.mean(cost["full_batch"]) / np.mean(cost[MINI_BATCH])
     accuracy = results.summaries("test_accuracy")
-    points = {
-        name: {
-            "cheaper per update": lower(cost[name], cost["full_batch"], unit="s"),
-            "test error no worse after equal compute": no_higher(
-                error[name], error["full_batch"], margin=TEST_ERROR_MARGIN
-            ),
-        }
-        for name in results.variants
-        if name != "full_batch"
-    }
-    return Conclusion(
-        regime=Regime(
-            "mini-batch size, each against the full batch", points, anchor=MINI_BATCH, paper="Keskar et al. 2017"
-        ),
+    large = results.first("batch_size")["large_batch"], results.first("epochs")["large_batch"]
+    return dataclasses.replace(
+        judge(results),
         evidence=(
             f"A full-batch update took {cost_ratio:.0f}x as long as a batch-32 update "
             f"({np.mean(cost['full_batch']) * 1e3:.1f} ms against {np.mean(cost[MINI_BATCH]) * 1e3:.2f} ms). "
-            f"Test accuracy after {results.epochs} epochs: {listing(accuracy)}."
+            f"Test accuracy after {results.epochs} epochs (the large batch of {large[0]}: {large[1]} epochs): "
+            f"{listing(accuracy)}."
         ),
         measurements={
             "full_batch_to_minibatch_cost_ratio": cost_ratio,
             "seconds_per_update": {name: summarize(values) for name, values in cost.items()},
             "test_accuracy": accuracy,
         },
-        shows={"seconds per update": cost, f"test error after {results.epochs} epochs": error},
+    )
+
+
+def judge(results):
+    """The claim's parts at every mini-batch size: the verdict logic alone, from the records."""
+    cost = results.column("seconds_per_update")
+    error = results.column(lambda record: 1 - record["test_accuracy"])
+    points = {
+        name: {
+            "cheaper per update": lower(cost[name], cost["full_batch"], unit="s"),
+            "test error no worse than a large batch's": no_higher(
+                error[name], error["large_batch"], margin=TEST_ERROR_MARGIN
+            ),
+        }
+        for name in results.variants
+        if name not in ("full_batch", "large_batch")
+    }
+    return Conclusion(
+        regime=Regime(
+            "mini-batch size, against the full batch (cost) and a large batch (test error)",
+            points,
+            anchor=MINI_BATCH,
+            paper="Keskar et al. 2017",
+        )
     )
 
 
@@ -143,7 +173,9 @@ def draw_plots(results):
         xlabel="updates",
         log_x=True,
         title="Training loss against the number of updates",
-        x_values={name: updates[name] * np.arange(1, results.epochs + 1) for name in results.variants},
+        x_values={
+            name: updates[name] * np.arange(1, len(curves[0]) + 1) for name, curves in results.histories("loss").items()
+        },
         **options,
     )
     results.plot_metric(

@@ -41,6 +41,7 @@ from cookbook.cli import start_script
 
 start_script(__name__)  # as a script: options checked, TensorFlow loaded quietly, before Keras
 
+import dataclasses
 import sys
 
 from cookbook import optimizers
@@ -60,7 +61,7 @@ TOUR_POSITION = 6
 # "At least as fast" allows half an epoch: epochs to the target are whole numbers, so this
 # forgives no whole epoch on average.
 EPOCH_MARGIN = 0.5
-DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 3}
+DEFAULTS = {"epochs": 15, "batch_size": 32, "seeds": 5}
 QUICK = {"epochs": 2, "seeds": 1}
 VARIANTS = {
     "gradient_descent": lambda: optimizers.GradientDescent(0.01),
@@ -143,9 +144,25 @@ def draw_paths(paths, path):
 Parts with 90% intervals over the seeds: Momentum reaches the target in fewer epochs than
 fixed-rate gradient descent (the "learns poorly" part), and Adam needs no more epochs than
 each of the other four, within `EPOCH_MARGIN` (Kingma & Ba's "at least as fast"); the
-paper compared against all of them, so every comparison counts in the headline. A run that never
-reaches the target counts as one epoch past the budget.
+paper compared against all of them, so every comparison counts in the headline. A run reaching
+the target during an epoch is known to need between that epoch's start and end; one that
+never reaches it, more than the budget (`cookbook.statistics`).
 """
+
+
+def judge(results):
+    """Adam against each other optimizer, and momentum against gradient descent: the verdict
+    logic alone, from the records."""
+    epochs = results.crossings("val_accuracy", TARGET_ACCURACY)
+    others = ("gradient_descent", "momentum", "adagrad", "rmsprop")
+    points = {
+        name: {"adam at least as fast": no_higher(epochs["adam"], epochs[name], margin=EPOCH_MARGIN, unit="epochs")}
+        for name in others
+    }
+    points["gradient_descent"]["momentum faster"] = lower(epochs["momentum"], epochs["gradient_descent"], unit="epochs")
+    return Conclusion(
+        regime=Regime("the optimizer compared with", points, anchor=None, paper="Kingma & Ba 2015, Fig. 1-3")
+    )
 
 
 def conclude(results):
@@ -159,19 +176,13 @@ def conclude(results):
     )
     results.plot_metric("loss", "training_loss", ylabel="training loss", title="Training loss", log_y=True)
     draw_paths(paths, results.plot_path("paths"))
-    epochs = results.censored("epochs_to_target")
+    epochs = results.crossings("val_accuracy", TARGET_ACCURACY)
     test = results.summaries("test_accuracy")
-    others = ("gradient_descent", "momentum", "adagrad", "rmsprop")
-    points = {
-        name: {"adam at least as fast": no_higher(epochs["adam"], epochs[name], margin=EPOCH_MARGIN, unit="epochs")}
-        for name in others
-    }
-    points["gradient_descent"]["momentum faster"] = lower(epochs["momentum"], epochs["gradient_descent"], unit="epochs")
-    return Conclusion(
-        regime=Regime("the optimizer compared with", points, anchor=None, paper="Kingma & Ba 2015, Fig. 1-3"),
+    return dataclasses.replace(
+        judge(results),
         evidence=(
             f"Epochs to {TARGET_ACCURACY:.0%} validation accuracy: "
-            + ", ".join(f"{name} {text}" for name, text in results.reaching("epochs_to_target").items())
+            + ", ".join(f"{name} {text}" for name, text in results.reaching(epochs, unit=" epochs").items())
             + "; final test accuracy "
             + ", ".join(f"{name} {summary['mean']:.3f}" for name, summary in test.items())
             + "."
@@ -185,7 +196,6 @@ def conclude(results):
                 for surface, by_name in paths.items()
             },
         },
-        shows={f"epochs to {TARGET_ACCURACY:.0%} validation accuracy (never: budget + 1)": epochs},
     )
 
 

@@ -1,5 +1,7 @@
 """The conclusion's vocabulary: columns, summaries, censored targets, formatting, plots."""
 
+import math
+
 import pytest
 
 from cookbook.analysis import Conclusion
@@ -10,6 +12,7 @@ from cookbook.analysis import mean_spread
 from cookbook.analysis import summarize_records
 from cookbook.statistics import HOLDS
 from cookbook.statistics import INCONCLUSIVE
+from cookbook.statistics import Bound
 from cookbook.statistics import Verdict
 
 
@@ -42,16 +45,28 @@ def test_columns_and_summaries_per_variant(tmp_path):
     assert found.variants == ["fast", "slow", "never"]
 
 
-def test_a_target_never_reached_counts_one_epoch_past_the_budget(tmp_path):
-    found = results(tmp_path, epochs=10)
-    assert found.censored("epochs_to_target") == {"fast": [2, 4], "slow": [11, 9], "never": [11, 11]}
-    assert found.censored("epochs_to_target", never=100)["slow"] == [100, 9]
-    assert found.count("epochs_to_target") == {"fast": 2, "slow": 1, "never": 0}
-    assert found.reaching("epochs_to_target", unit=" epochs") == {
-        "fast": "3.0 ± 1.4 epochs (2/2 seeds)",
-        "slow": "10.0 ± 1.4 epochs (1/2 seeds)",
-        "never": "never within 10 epochs",
-    }
+def test_columns_carry_their_seeds_so_that_variants_pair_up(tmp_path):
+    found = results(tmp_path)
+    column = found.column("accuracy")
+    assert column["fast"].seeds == column["slow"].seeds == (0, 1)
+    assert found.sample("slow", "accuracy") == [0.5, 0.6] and found.sample("slow", "accuracy").seeds == (0, 1)
+    assert found.per_seed({"x": [1, 2]})["x"].seeds == (0, 1)
+
+
+def test_a_target_reached_is_bracketed_by_its_epoch_and_one_never_reached_is_censored():
+    curves = {"fast": [[0.5, 0.95], [0.92, 0.97]], "never": [[0.1, 0.2], [0.1, 0.3]]}
+    found = Results(
+        {None: {name: [{"seed": s, "history": {"accuracy": c}} for s, c in enumerate(per_seed)]
+                for name, per_seed in curves.items()}},
+        settings={"epochs": 2}, seeds=[0, 1], plot_path=None,
+    )  # fmt: skip
+    steps = found.crossings("accuracy", 0.9, scale=10)  # 10 steps an epoch
+    assert (steps["fast"][0].low, steps["fast"][0].high) == (10.0, 20.0)
+    assert steps["fast"][0].estimate == pytest.approx(10 + 10 * 0.4 / 0.45)  # interpolated within the epoch
+    assert (steps["fast"][1].low, steps["fast"][1].high) == (0.0, 10.0)
+    assert steps["never"][0] == Bound(20.0, math.inf) and steps["never"].seeds == (0, 1)
+    reaching = found.reaching(found.crossings("accuracy", 0.9), unit=" epochs")
+    assert reaching == {"fast": "1.4 ± 0.6 epochs (2/2 seeds)", "never": "never within 2 epochs"}
 
 
 def test_mean_spread_and_listing():
@@ -81,7 +96,7 @@ def test_a_conclusion_holds_only_when_every_part_holds():
     conclusion = Conclusion({"faster": faster, "cheaper": INCONCLUSIVE}, "Numbers.")
     assert conclusion.verdict == INCONCLUSIVE
     assert conclusion.evidence_with_parts() == (
-        "Numbers. Parts: faster: holds (difference 2 epochs, 90% CI 1 to 3, needs > 0); cheaper: inconclusive."
+        "Numbers. Parts: faster: holds (median difference 2 epochs, 90% CI 1 to 3, needs > 0); cheaper: inconclusive."
     )
     assert Conclusion({"faster": HOLDS}, "").verdict == HOLDS
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from cookbook.analysis import summarize_records
 from cookbook.harness.recipe import claim_or_blank
 from cookbook.harness.recipe import recipe_name
+from cookbook.plots import plot_decisions
 from cookbook.plots import plot_regime
-from cookbook.plots import plot_seed_values
 from cookbook.results import environment
 from cookbook.results import to_json_value
 from cookbook.results import write_json_atomic
@@ -31,9 +31,8 @@ def write_result(experiment, conclusion, runs, seconds):
     if conclusion.regime is not None:
         plot_regime(conclusion.regime, experiment.plot_path("regime"))
         experiment.plots.insert(0, experiment.plots.pop())
-    if conclusion.shows:
-        plot_seed_values(conclusion.shows, experiment.plot_path("evidence"), title="What the verdict rests on")
-        experiment.plots.insert(0, experiment.plots.pop())
+    plot_decisions(conclusion.parts, experiment.plot_path("evidence"), title="What the verdict rests on")
+    experiment.plots.insert(0, experiment.plots.pop())
     variants = {
         result_key(variant, condition): {"summary": summarize_records(records), "runs": records}
         for condition, by_variant in runs.items()
@@ -51,7 +50,6 @@ def write_result(experiment, conclusion, runs, seconds):
             **({"regime": conclusion.regime.to_json()} if conclusion.regime is not None else {}),
             **conclusion.measurements,
         },
-        "shows": conclusion.shows,
         "variants": variants,
         "plots": experiment.plots,
         "config": {**dataclasses.asdict(options), "resolved": plan.settings},
