@@ -189,15 +189,18 @@ class Results:
         return {name: sum(value is not None for value in values) for name, values in self.column(measure).items()}
 
     def crossings(self, metric, target, *, scale=1.0):
-        """`{variant: Sample of Bound}`: when each seed's per-epoch `metric` first reached
-        `target` (`statistics.crossing`), in epochs times `scale` (steps per epoch, say); a
-        target never reached is known only to lie past the budget."""
-        return {
-            name: values.map(lambda epochs: epochs * scale)
-            for name, values in self.column(
-                lambda record: statistics.crossing(record["history"][metric], target)
-            ).items()
-        }
+        """`{variant: Sample of Bound}`: when each seed's `metric` first reached `target`
+        (`statistics.crossing`), in epochs times `scale` (steps per epoch, say), as finely as
+        the history has it: with `cookbook.callbacks.WithinEpoch`'s readings, to within a part
+        of an epoch. A target never reached is known only to lie past the budget."""
+
+        def when(record):
+            history = record["history"]
+            return statistics.crossing(
+                history[metric], target, within_epoch(history, metric), running=not metric.startswith("val_")
+            )
+
+        return {name: values.map(lambda epochs: epochs * scale) for name, values in self.column(when).items()}
 
     def reaching(self, crossings, *, unit="", digits=1):
         """`{variant: "3.7 ± 0.6 epochs (3/3 seeds)"}` from `crossings`: the mean and spread of
@@ -229,6 +232,19 @@ class Results:
             if variants is None or variant in variants
         }
         return plot_curves(curves, self.plot_path(name), **options)
+
+
+def within_epoch(history, metric):
+    """`[[(fraction, value), ...] per epoch]` from `WithinEpoch`'s columns, or None without them."""
+    parts = 1
+    while f"{metric}@{parts}" in history and f"at@{parts}" in history:
+        parts += 1
+    if parts == 1:
+        return None
+    return [
+        [(history[f"at@{j}"][epoch], history[f"{metric}@{j}"][epoch]) for j in range(1, parts)]
+        for epoch in range(len(history[metric]))
+    ]
 
 
 def _seeds(records):

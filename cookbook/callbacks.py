@@ -78,3 +78,64 @@ class EpochSeconds(keras.callbacks.Callback):
             logs["epoch_seconds"] = (now - self._started) / self.shares
             logs["train_seconds"] = ((self._training_ended or now) - self._started) / self.shares
         self._started = None
+
+
+class WithinEpoch(keras.callbacks.Callback):
+    """Readings of a metric inside each epoch, so that a target's crossing is known to within
+    a part of an epoch rather than a whole one (`cookbook.statistics.crossing`).
+
+    At the first batch end past each `1/parts` of the epoch, records the validation accuracy
+    on `validation` (a `tf.data` split: every example, the model in inference mode) when given,
+    and always the running training accuracy Keras has so far this epoch. At the epoch's end
+    the logs get `val_accuracy@J` and `accuracy@J` for the J-th reading and `at@J`, the
+    fraction of the epoch it was taken at; an epoch with fewer batch ends than `parts` (several
+    steps per traced call) has fewer readings, and the missing ones repeat the epoch's end.
+    Place it before `CSVLogger`, as the harness does with a recipe's callbacks.
+    """
+
+    CHUNK = 512  # validation examples per forward pass
+
+    def __init__(self, validation=None, parts=4):
+        super().__init__()
+        self.validation, self.parts = validation, parts
+        self._examples = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._readings = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        steps = self.params.get("steps") if self.params else None
+        if not steps or logs is None or len(self._readings) >= self.parts - 1:
+            return
+        done = batch + 1
+        if done >= steps or done < steps * (len(self._readings) + 1) / self.parts:
+            return
+        reading = {"at": done / steps, "accuracy": float(logs.get("accuracy", np.nan))}
+        if self.validation is not None:
+            reading["val_accuracy"] = self._validation_accuracy()
+        self._readings.append(reading)
+
+    def _validation_accuracy(self):
+        if self._examples is None:  # read once: the split is the same at every reading
+            batches = [(np.asarray(batch[0]), np.asarray(batch[1])) for batch in self.validation]
+            self._examples = (
+                np.concatenate([b[0] for b in batches]),
+                np.concatenate([b[1] for b in batches]).reshape(-1),
+            )
+        images, labels = self._examples
+        correct = 0
+        for start in range(0, len(labels), self.CHUNK):
+            scores = keras.ops.convert_to_numpy(self.model(images[start : start + self.CHUNK], training=False))
+            correct += int(np.sum(scores.argmax(axis=-1) == labels[start : start + self.CHUNK]))
+        return correct / len(labels)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        end = {"at": 1.0, "accuracy": logs.get("accuracy"), "val_accuracy": logs.get("val_accuracy")}
+        readings = self._readings + [end] * (self.parts - 1 - len(self._readings))
+        for index, reading in enumerate(readings, 1):
+            logs[f"at@{index}"] = reading["at"]
+            logs[f"accuracy@{index}"] = reading["accuracy"]
+            if self.validation is not None:
+                logs[f"val_accuracy@{index}"] = reading["val_accuracy"]

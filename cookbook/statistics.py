@@ -218,18 +218,39 @@ def first_reaching(values, target):
     return next((index for index, value in enumerate(values, 1) if value >= target), None)
 
 
-def crossing(values, target):
-    """When a per-epoch curve first reaches `target`, as a `Bound` in epochs: during epoch
-    `e` is `Bound(e - 1, e)`, its estimate interpolated linearly between the two epoch ends
-    (the curve starts from 0 before the first epoch), or `Bound(len(values), inf)` when it
-    never does."""
-    epoch = first_reaching(values, target)
-    if epoch is None:
-        return Bound(float(len(values)), math.inf)
-    before = values[epoch - 2] if epoch > 1 else 0.0
-    after = values[epoch - 1]
-    fraction = 1.0 if after <= before else min(1.0, max(0.0, (target - before) / (after - before)))
-    return Bound(float(epoch - 1), float(epoch), estimate=epoch - 1 + fraction)
+def crossing(values, target, within=None, *, running=False):
+    """When a per-epoch curve first reaches `target`, as a `Bound` in epochs: between the
+    reading before the one that reached it and that reading, its estimate interpolated
+    linearly between the two (the curve starts from 0), or `Bound(len(values), inf)` when it
+    never does. Read once an epoch, reaching it during epoch `e` is `Bound(e - 1, e)`.
+
+    `within` gives readings inside each epoch, `[[(fraction, value), ...] per epoch]`
+    (`cookbook.callbacks.WithinEpoch`), for a finer bound. With `running`, every reading is a
+    running mean since the epoch's start (Keras's training metrics), so each stands for the
+    block since the one before it, whose mean is recovered from the two.
+    """
+    points, previous = [], (0.0, 0.0)
+    for epoch, value in enumerate(values):
+        readings = [*(within[epoch] if within else ()), (1.0, value)]
+        start = (0.0, 0.0)
+        for fraction, reading in readings:
+            if fraction <= start[0]:
+                continue
+            if running:
+                block = (fraction * reading - start[0] * start[1]) / (fraction - start[0])
+                points.append((epoch + fraction, block))
+            else:
+                points.append((epoch + fraction, reading))
+            start = (fraction, reading)
+    for time, value in points:
+        if value >= target:
+            before_time, before_value = previous
+            share = (
+                1.0 if value <= before_value else min(1.0, max(0.0, (target - before_value) / (value - before_value)))
+            )
+            return Bound(before_time, time, estimate=before_time + share * (time - before_time))
+        previous = (time, value)
+    return Bound(float(len(values)), math.inf)
 
 
 def grid_limit(grid, reached):
@@ -437,6 +458,56 @@ def combine(verdicts):
 
 
 # Seeds by power ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Effect:
+    """The smallest effect of a recipe's deciding part that matters, declared beside its claim
+    before it runs, with the seed-to-seed spread of that part's per-seed effect measured on
+    digits; together they set the recipe's default seed count (`seeds`).
+
+    `size` and `spread` are in the part's units, in the claim's direction (a difference; for
+    `times_lower`, a natural-log ratio); `threshold` is what the interval must clear (0, the
+    negative margin, or the log of the factor); `resolution` is how much the values' bounds
+    widen each per-seed effect (1 for whole epochs on both sides: an interval's low end is a
+    difference of bounds), counted against the threshold.
+    """
+
+    size: float
+    spread: float
+    reason: str
+    threshold: float = 0.0
+    resolution: float = 0.0
+
+    def power(self, seeds):
+        """The chance that the part holds with `seeds` paired seeds, if the effect is `size`."""
+        return power(self.size, self.spread, seeds, threshold=self.threshold + self.resolution)
+
+    @property
+    def seeds(self):
+        """The fewest seeds with `POWER` for this effect, or None if none up to 40 has it."""
+        return seeds_for_power(self.size, self.spread, threshold=self.threshold + self.resolution)
+
+    def affordable_seeds(self, most):
+        """A recipe's default seed count: `seeds` where at most `most` reach `POWER`, else the
+        fewest that can decide anything (5): where no affordable count has the power, more
+        seeds cost time without buying it, and the result says what power the run had."""
+        needed = self.seeds
+        return needed if needed is not None and needed <= most else _fewest(sign_rank)
+
+    def to_json(self, seeds=None):
+        return {
+            "size": self.size,
+            "spread": self.spread,
+            "threshold": self.threshold,
+            "resolution": self.resolution,
+            "reason": self.reason,
+            "seeds_for_power": self.seeds,
+            **({"seeds": seeds, "power": self.power(seeds)} if seeds else {}),
+        }
+
+
+AFFORDABLE_SEEDS = 8  # the most seeds a recipe's default may ask for (the tour's time)
 
 
 def power(effect, spread, seeds, *, threshold=0.0, confidence=CONFIDENCE):

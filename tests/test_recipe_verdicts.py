@@ -235,3 +235,19 @@ def test_builders_are_not_degenerate():
     # The known answers rest on seed-to-seed spread, not on exact ties of every value.
     values = [v for v in per_seed(0.9)]
     assert np.std(values) > 0 and not math.isclose(values[0], values[-1])
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_every_recipe_declares_its_effect_and_takes_its_seeds_from_it(name):
+    from cookbook.statistics import AFFORDABLE_SEEDS
+    from cookbook.statistics import Effect
+
+    recipe = load_recipe(name)
+    assert isinstance(recipe.EFFECT, Effect) and recipe.EFFECT.reason
+    seeds = recipe.DEFAULTS["seeds"]
+    assert seeds == recipe.EFFECT.affordable_seeds(AFFORDABLE_SEEDS)
+    needed = recipe.EFFECT.seeds
+    if needed is not None and needed <= AFFORDABLE_SEEDS:
+        assert recipe.EFFECT.power(seeds) >= 0.80
+    else:  # no affordable count has the power: the fewest that can decide, and the power is low
+        assert seeds == 5 and recipe.EFFECT.power(seeds) < 0.80

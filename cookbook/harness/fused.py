@@ -149,6 +149,11 @@ class PerSeed(keras.callbacks.Callback):
         for callback in self.callbacks:
             callback.set_model(model.members[self.index])
 
+    def set_params(self, params):
+        super().set_params(params)
+        for callback in self.callbacks:
+            callback.set_params(params)
+
     def _each(self, hook, *args, logs=None):
         seeded = seed_logs(logs, self.index)
         for callback in self.callbacks:
@@ -165,3 +170,6 @@ class PerSeed(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._each("on_epoch_end", epoch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._each("on_train_batch_end", batch, logs=logs)

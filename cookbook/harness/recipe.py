@@ -55,6 +55,11 @@ class Recipe:
     def quick(self):
         return getattr(self.module, "QUICK", None)
 
+    @property
+    def effect(self):
+        """The smallest effect that matters, as the recipe declares it (`statistics.Effect`)."""
+        return getattr(self.module, "EFFECT", None)
+
     def variants(self, settings):
         return _named(getattr(self.module, "VARIANTS", None) or self.module.variants(settings))
 

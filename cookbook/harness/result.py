@@ -50,6 +50,7 @@ def write_result(experiment, conclusion, runs, seconds):
             **({"regime": conclusion.regime.to_json()} if conclusion.regime is not None else {}),
             **conclusion.measurements,
         },
+        **({"effect": effect.to_json(len(plan.seeds))} if (effect := plan.recipe.effect) is not None else {}),
         "variants": variants,
         "plots": experiment.plots,
         "config": {**dataclasses.asdict(options), "resolved": plan.settings},
