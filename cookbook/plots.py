@@ -154,49 +154,45 @@ def plot_tradeoffs(points, path, *, xlabels, ylabel, title=None):
 
 
 def plot_decisions(parts, path, *, title=None):
-    """What a verdict rests on: per part a row, the per-seed effects (differences or ratios,
-    in the claim's direction) as dots, the interval of the effect the part is decided on, and
-    the threshold it must clear (dashed). Green: holds; red: does not; grey: inconclusive. A
-    part with too few seeds for an interval says so instead of drawing one.
+    """What a verdict rests on: per part a panel (each on its own scale and unit) with the
+    per-seed effects (differences or ratios, in the claim's direction) as dots, the interval of
+    the effect the part is decided on, and the threshold it must clear (dashed). Green: holds;
+    red: does not; grey: inconclusive. A part with too few seeds for an interval says so.
 
     `parts` maps a part's name to its `cookbook.statistics.Verdict`.
     """
     colors = {"holds": "tab:green", "does not hold": "tab:red"}
-    names = list(parts)
-    figure, axes = plt.subplots(figsize=(7.2, 1.4 + 0.55 * len(names)))
-    ratio = any(getattr(verdict, "kind", "") == "times lower" for verdict in parts.values())
-    for row, name in enumerate(names):
-        verdict = parts[name]
+    figure, all_axes = plt.subplots(len(parts), 1, figsize=(7.2, 0.6 + 1.05 * len(parts)), squeeze=False)
+    for axes, (name, verdict) in zip(all_axes[:, 0], parts.items()):
         color = colors.get(str(verdict), "tab:gray")
         effects = [e for e in getattr(verdict, "effects", ()) if e is not None and np.isfinite(e)]
         if effects:
             jitter = np.linspace(-0.15, 0.15, len(effects)) if len(effects) > 1 else np.zeros(1)
-            axes.scatter(effects, row + jitter, s=12, color=color, alpha=0.5, zorder=2)
+            axes.scatter(effects, jitter, s=12, color=color, alpha=0.5, zorder=2)
         interval = getattr(verdict, "interval", None)
         if interval is not None:
             low, high = (_clip(value, effects, verdict.threshold) for value in interval)
-            axes.plot([low, high], [row, row], color=color, linewidth=3, solid_capstyle="butt", zorder=3)
+            axes.plot([low, high], [0, 0], color=color, linewidth=3, solid_capstyle="butt", zorder=3)
             if np.isfinite(verdict.estimate):
-                axes.plot(verdict.estimate, row, marker="|", color="black", markersize=14, zorder=4)
-        else:
-            axes.annotate(
-                getattr(verdict, "method", "") or str(verdict),
-                (0.02, row),
-                xycoords=("axes fraction", "data"),
-                fontsize=8,
-                va="center",
-                color="tab:gray",
-            )
-        if hasattr(verdict, "threshold"):
-            axes.plot([verdict.threshold] * 2, [row - 0.4, row + 0.4], color="black", linestyle="--", linewidth=1)
-    axes.set_yticks(range(len(names)), [f"{name}: {parts[name]}" for name in names], fontsize=8)
-    axes.set_ylim(len(names) - 0.5, -0.5)
-    if ratio:
-        axes.set_xscale("log")
-    axes.set_xlabel("effect in the claim's direction (dashed: what the 90% interval must clear)")
-    axes.grid(axis="x", alpha=0.3)
+                axes.plot(verdict.estimate, 0, marker="|", color="black", markersize=14, zorder=4)
+        elif not effects:
+            axes.text(0.5, 0, getattr(verdict, "method", "") or "no interval", transform=axes.get_yaxis_transform(),
+                      ha="center", va="center", fontsize=8, color="tab:gray")  # fmt: skip
+        if getattr(verdict, "threshold", None) is not None:
+            axes.axvline(verdict.threshold, color="black", linestyle="--", linewidth=1)
+        if getattr(verdict, "kind", "") == "times lower":
+            axes.set_xscale("log")
+        unit = getattr(verdict, "unit", "")
+        axes.set_title(f"{name}: {verdict}" + (f" ({unit})" if unit else ""), fontsize=9, loc="left")
+        axes.set_yticks([])
+        axes.set_ylim(-0.5, 0.5)
+        axes.grid(axis="x", alpha=0.3)
+    all_axes[-1, 0].set_xlabel(
+        "per-seed effect in the claim's direction; bar: 90% interval; dashed: to clear", fontsize=8
+    )
     if title:
-        axes.set_title(title, fontsize=10)
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
     return _save(figure, path)
 
 

@@ -323,3 +323,21 @@ def test_first_reaching_counts_from_one():
 
     assert first_reaching([0.2, 0.5, 0.9, 0.95], 0.9) == 3
     assert first_reaching([0.2, 0.5], 0.9) is None
+
+
+def test_crossing_reads_within_epoch_readings_for_a_finer_bound():
+    # Validation readings at a quarter, half and three quarters of each epoch.
+    within = [[(0.25, 0.3), (0.5, 0.5), (0.75, 0.7)], [(0.25, 0.85), (0.5, 0.92), (0.75, 0.95)]]
+    found = crossing([0.8, 0.96], 0.9, within)
+    assert (found.low, found.high) == (1.25, 1.5)
+    assert found.estimate == pytest.approx(1.25 + 0.25 * (0.05 / 0.07))
+    # Readings that repeat the epoch's end (fewer batch ends than parts) change nothing.
+    assert crossing([0.8, 0.96], 0.9, [[(1.0, 0.8)] * 3, [(1.0, 0.96)] * 3]) == crossing([0.8, 0.96], 0.9)
+
+
+def test_crossing_splits_running_means_into_blocks():
+    # A running mean of 0.5 at half the epoch and 0.7 at its end: the second half's mean was 0.9.
+    found = crossing([0.7], 0.85, [[(0.5, 0.5)]], running=True)
+    assert (found.low, found.high) == (0.5, 1.0)
+    # Read as plain values, the end (0.7) never reaches 0.85.
+    assert crossing([0.7], 0.85, [[(0.5, 0.5)]]).censored

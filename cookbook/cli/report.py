@@ -158,7 +158,10 @@ def regime_table(result):
             interval = found.get("interval")
             shown = str(found.get("verdict", ""))
             if isinstance(interval, list) and len(interval) == 2:
-                shown += f" ({number(found.get('estimate'))}; {number(interval[0])} to {number(interval[1])})"
+                # JSON has no infinity: an unbounded end (a censored value) is written as null
+                low = "-inf" if interval[0] is None else number(interval[0])
+                high = "inf" if interval[1] is None else number(interval[1])
+                shown += f" ({number(found.get('estimate'))}; {low} to {high})"
             cells.append(shown)
         anchor = " (anchor)" if str(regime.get("anchor")) == name else ""
         rows.append((f"{name}{anchor}", str(_mapping(point).get("verdict", "")), cells))
