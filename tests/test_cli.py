@@ -170,7 +170,7 @@ def test_the_recipe_written_as_the_readme_says_runs_and_concludes(tmp_path, data
     assert written["claim"] == "A wider hidden layer classifies images better than a narrow one."
     assert set(written["variants"]) == {"narrow", "wide"}
     assert written["verdict"] == written["measurements"]["parts"]["wide beats narrow"]
-    assert written["plots"] == ["validation_accuracy.png"]
+    assert written["plots"] == ["evidence.png", "validation_accuracy.png"]  # the parts' intervals first
     assert "A wider hidden layer classifies images better" in (tmp_path / "report.md").read_text()
 
 

@@ -57,7 +57,7 @@ def test_report_lists_every_verdict_and_section(out):
     header = next(line for line in text.splitlines() if line.startswith("| variant |"))
     column = header.strip("|").split("|").index(" test_accuracy ")
     fast = next(line for line in text.splitlines() if line.startswith("| fast |")).strip("|").split("|")
-    assert fast[column].strip() == "0.91 ± 0.01"
+    assert fast[column].strip() == "0.92 ± 0.01581"  # 0.90 to 0.94 over five seeds
     # First what the verdict rests on, then the table, then the other plots.
     section = text[text.index("## relu") :]
     assert section.index("![evidence.png]") < section.index("| variant |") < section.index("![loss.png](relu/loss.png)")

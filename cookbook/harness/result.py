@@ -31,8 +31,9 @@ def write_result(experiment, conclusion, runs, seconds):
     if conclusion.regime is not None:
         plot_regime(conclusion.regime, experiment.plot_path("regime"))
         experiment.plots.insert(0, experiment.plots.pop())
-    plot_decisions(conclusion.parts, experiment.plot_path("evidence"), title="What the verdict rests on")
-    experiment.plots.insert(0, experiment.plots.pop())
+    if conclusion.parts:
+        plot_decisions(conclusion.parts, experiment.plot_path("evidence"), title="What the verdict rests on")
+        experiment.plots.insert(0, experiment.plots.pop())
     variants = {
         result_key(variant, condition): {"summary": summarize_records(records), "runs": records}
         for condition, by_variant in runs.items()
