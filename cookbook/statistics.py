@@ -129,7 +129,7 @@ def bounds(value):
     """`(low, high)` of a value: a number's are itself; `None` and NaN give `None`."""
     if isinstance(value, Bound):
         return value.low, value.high
-    if value is None or not math.isfinite(float(value)) and not math.isinf(float(value)):
+    if value is None or math.isnan(float(value)):
         return None
     return float(value), float(value)
 

@@ -198,18 +198,21 @@ def test_the_recipes_verdict_logic_gives_the_known_answer(name, case):
     assert combine(judged.parts.values()) == EXPECTED[case], verdicts(judged)
 
 
-def swapped_comparisons(source):
-    """One module source per comparison call in `source`, with that call's two samples swapped."""
-    tree = ast.parse(source)
-    calls = [
+def comparisons(tree):
+    """The calls of `lower`, `no_higher` and `times_lower` with two samples, in walk order."""
+    return [
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) in COMPARISONS and len(node.args) >= 2
     ]
+
+
+def swapped_comparisons(source):
+    """One module source per comparison call in `source`, with that call's two samples swapped."""
+    calls = comparisons(ast.parse(source))
     for index in range(len(calls)):
         mutant = ast.parse(source)
-        call = [n for n in ast.walk(mutant) if isinstance(n, ast.Call) and getattr(n.func, "id", None) in COMPARISONS
-                and len(n.args) >= 2][index]  # fmt: skip
+        call = comparisons(mutant)[index]
         call.args[0], call.args[1] = call.args[1], call.args[0]
         yield f"{ast.unparse(calls[index])[:80]} (line {calls[index].lineno})", ast.unparse(mutant)
 
