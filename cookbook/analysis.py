@@ -258,10 +258,13 @@ def histories(runs, metric):
 
 
 def mean_spread(values, digits=3):
-    """`"0.953 ± 0.006"`: the mean and standard deviation over seeds of `values` (or a summary)."""
+    """`"0.953 ± 0.006"`: the mean and standard deviation over seeds of `values` (or a summary);
+    `"0.953 (1 seed)"` where one value was measured, since one seed has no spread to show."""
     summary = values if isinstance(values, dict) else statistics.summarize(values)
     if summary["mean"] is None:
         return "n/a"
+    if summary.get("measured", summary["n"]) == 1:
+        return f"{summary['mean']:.{digits}f} (1 seed)"
     return f"{summary['mean']:.{digits}f} ± {summary['std']:.{digits}f}"
 
 

@@ -208,6 +208,7 @@ def summarize(values):
         "mean": float(np.mean(kept)) if kept else None,
         "std": float(np.std(kept, ddof=1)) if len(kept) > 1 else 0.0,
         "n": len(values),
+        "measured": len(kept),
         "censored": sum(isinstance(value, Bound) and value.censored for value in values),
         "values": shown,
     }

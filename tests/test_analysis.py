@@ -71,7 +71,8 @@ def test_a_target_reached_is_bracketed_by_its_epoch_and_one_never_reached_is_cen
 
 def test_mean_spread_and_listing():
     assert mean_spread([0.9, 0.8]) == "0.850 ± 0.071"
-    assert mean_spread([3.0], digits=1) == "3.0 ± 0.0"
+    assert mean_spread([3.0], digits=1) == "3.0 (1 seed)"
+    assert mean_spread([3.0, None], digits=1) == "3.0 (1 seed)"  # one measured, one diverged
     assert mean_spread([None, None]) == "n/a"
     assert listing({"a": [1.0, 1.0], "b": [0.0, 2.0]}, digits=1) == "a 1.0 ± 0.0, b 1.0 ± 1.4"
 

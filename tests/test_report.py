@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from cookbook.cli import main
 from cookbook.cli.report import CHECK_IMAGES
 from cookbook.cli.report import VERDICT_CLASSES
+from cookbook.cli.report import measure_table
 from cookbook.cli.report import write_report
 from cookbook.harness.experiment import run_recipe
 from cookbook.harness.options import RunOptions
@@ -46,6 +47,15 @@ def out(tmp_path):
     for recipe, claim in RECIPES.items():
         fake_run(tmp_path, recipe, claim)
     return tmp_path
+
+
+def test_one_seed_says_so_instead_of_a_zero_spread():
+    one = {"variants": {"a": {"summary": {"loss": {"mean": 0.5, "std": 0.0, "n": 1, "measured": 1, "values": [0.5]}}}}}
+    two = {
+        "variants": {"a": {"summary": {"loss": {"mean": 0.5, "std": 0.1, "n": 2, "measured": 2, "values": [0.4, 0.6]}}}}
+    }
+    assert measure_table(one)[1][0][1][0][0] == "0.5 (1 seed)"
+    assert measure_table(two)[1][0][1][0][0] == "0.5 ± 0.1"
 
 
 def test_report_lists_every_verdict_and_section(out):

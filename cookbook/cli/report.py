@@ -119,7 +119,11 @@ def measure_table(result):
                 cells.append(("", ""))
                 continue
             values, mean = stats.get("values", []), number(stats.get("mean"))
-            shown = mean if len(values) < 2 else f"{mean} ± {number(stats.get('std'))}"
+            shown = (
+                f"{mean} (1 seed)"
+                if stats.get("measured", len(values)) == 1
+                else f"{mean} ± {number(stats.get('std'))}"
+            )
             cells.append((shown, ", ".join(number(v) for v in values)))
         rows.append((name, cells))
     return measures, rows
