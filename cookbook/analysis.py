@@ -212,6 +212,8 @@ class Results:
             reached = summary["n"] - summary["censored"]
             if reached == 0:
                 text[name] = f"never within {self.epochs} epochs"
+            elif summary["measured"] == 1:  # one seed has no spread; say how many reached it once
+                text[name] = f"{summary['mean']:.{digits}f}{unit} ({reached}/{summary['n']} seeds)"
             else:
                 text[name] = f"{mean_spread(summary, digits)}{unit} ({reached}/{summary['n']} seeds)"
         return text

@@ -13,6 +13,7 @@ from cookbook.analysis import summarize_records
 from cookbook.statistics import HOLDS
 from cookbook.statistics import INCONCLUSIVE
 from cookbook.statistics import Bound
+from cookbook.statistics import Sample
 from cookbook.statistics import Verdict
 
 
@@ -67,6 +68,8 @@ def test_a_target_reached_is_bracketed_by_its_epoch_and_one_never_reached_is_cen
     assert steps["never"][0] == Bound(20.0, math.inf) and steps["never"].seeds == (0, 1)
     reaching = found.reaching(found.crossings("accuracy", 0.9), unit=" epochs")
     assert reaching == {"fast": "1.4 ± 0.6 epochs (2/2 seeds)", "never": "never within 2 epochs"}
+    one = {"fast": Sample([Bound(1, 2, estimate=1.5), Bound(2, math.inf)], seeds=(0, 1))}
+    assert found.reaching(one, unit=" epochs") == {"fast": "1.5 epochs (1/2 seeds)"}  # no spread, seeds said once
 
 
 def test_mean_spread_and_listing():
