@@ -15,7 +15,7 @@ class MaxPooling2D(BasePooling2D):
     Halves height and width with the defaults (2x2 windows, stride 2), keeping the
     strongest response in each neighbourhood. With `padding="same"` the input is
     padded with -infinity, so padding never wins. The gradient flows to the
-    first maximum of each window, as in Keras's `MaxPooling2D`.
+    first maximum of each window, as in Keras's `MaxPooling2D`, on every backend.
 
     Args:
         pool_size: int or (height, width). Defaults to (2, 2).
@@ -28,4 +28,7 @@ class MaxPooling2D(BasePooling2D):
         return float("-inf")
 
     def _combine(self, a, b):
-        return ops.maximum(a, b)
+        # Not `ops.maximum`: on JAX and torch its gradient splits a tie between both cells (a
+        # ReLU's zeros tie whole windows). `where` sends it to the first, on every backend,
+        # and keeps a NaN from either side as `maximum` does.
+        return ops.where((a >= b) | ops.isnan(a), a, b)

@@ -5,10 +5,13 @@ import itertools
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from cookbook.layers import AveragePooling2D
 from cookbook.layers import MaxPooling2D
+from cookbook.layers.base_pooling import same_padding
+from tests.backend import BACKEND
+from tests.backend import forward_and_gradients
+from tests.backend import sine
 
 PAIRS = {
     "max": (MaxPooling2D, keras.layers.MaxPooling2D),
@@ -24,26 +27,69 @@ GRID = list(
 
 
 def forward_and_gradient(layer, x):
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = layer(x)
-        # A non-uniform upstream gradient, so that any misrouted gradient shows.
-        upstream = tf.reshape(tf.sin(tf.range(tf.size(y), dtype=y.dtype) * 0.37 + 1.0), tf.shape(y))
-        loss = tf.reduce_sum(y * upstream)
-    return y.numpy(), tape.gradient(loss, x).numpy()
+    y, (grad,) = forward_and_gradients(layer, x, sine)
+    return y, grad
+
+
+def reference_pool(x, kind, pool_size, strides, padding):
+    """NumPy, channels last: "same" pads as TensorFlow does (the odd cell at the end), with
+    cells that never win (max) or do not count (average: the mean of the real cells only)."""
+    strides = strides or pool_size
+    pads = [same_padding(n, p, s) if padding == "same" else (0, 0) for n, p, s in zip(x.shape[1:3], pool_size, strides)]
+    padded = np.pad(x, ((0, 0), *pads, (0, 0)), constant_values=-np.inf if kind == "max" else np.nan)
+    rows, cols = ((n - p) // s + 1 for n, p, s in zip(padded.shape[1:3], pool_size, strides))
+    reduce = np.max if kind == "max" else np.nanmean
+    return np.stack(
+        [
+            np.stack(
+                [
+                    reduce(
+                        padded[
+                            :,
+                            i * strides[0] : i * strides[0] + pool_size[0],
+                            j * strides[1] : j * strides[1] + pool_size[1],
+                        ],
+                        axis=(1, 2),
+                    )
+                    for j in range(cols)
+                ],
+                axis=1,
+            )
+            for i in range(rows)
+        ],
+        axis=1,
+    )
+
+
+def uneven_same_padding(size, pool_size, strides):
+    strides = strides or pool_size
+    return any(np.diff(same_padding(n, p, s))[0] != 0 for n, p, s in zip(size, pool_size, strides))
 
 
 @pytest.mark.parametrize("kind", sorted(PAIRS))
 @pytest.mark.parametrize("size, window, padding", GRID)
-def test_matches_keras_forward_and_gradient(kind, size, window, padding):
+def test_matches_keras_and_numpy_forward_and_gradient(kind, size, window, padding):
     ours, theirs = PAIRS[kind]
     pool_size, strides = window
     x = np.random.default_rng(sum(size)).normal(size=(2, *size, 3)).astype("float32")
     layer = ours(pool_size, strides, padding)
     y, grad = forward_and_gradient(layer, x)
+    assert y.shape == layer.compute_output_shape(x.shape)
+    np.testing.assert_allclose(
+        y, reference_pool(x, kind, layer.pool_size, strides and layer.strides, padding), atol=1e-5
+    )
+    if (
+        BACKEND == "torch"
+        and kind == "average"
+        and padding == "same"
+        and uneven_same_padding(size, layer.pool_size, strides and layer.strides)
+    ):
+        # Keras's own AveragePooling2D on torch pads evenly and so averages the last row or
+        # column over other cells (keras-team/keras#18452); ours follows TensorFlow and JAX,
+        # and the NumPy reference above.
+        return
     y_ref, grad_ref = forward_and_gradient(theirs(pool_size, strides, padding), x)
-    assert y.shape == y_ref.shape == layer.compute_output_shape(x.shape)
+    assert y.shape == y_ref.shape
     np.testing.assert_allclose(y, y_ref, atol=1e-5)
     np.testing.assert_allclose(grad, grad_ref, atol=1e-5)
 
@@ -86,7 +132,7 @@ def textbook_average(x, pool, stride):
 
 def test_same_average_pooling_excludes_padding_unlike_the_textbook():
     x = np.random.default_rng(0).uniform(1, 2, size=(1, 7, 7, 2)).astype("float32")
-    ours = AveragePooling2D(3, 2, "same")(x).numpy()
+    ours = keras.ops.convert_to_numpy(AveragePooling2D(3, 2, "same")(x))
     textbook = textbook_average(x, 3, 2)
     # 7 cells, windows of 3 every 2: one padding cell on each side. Interior windows agree;
     # border windows overhang by a zero row or column, which the textbook counts and Keras
