@@ -78,3 +78,27 @@ def cosine(shape):
 
 def ones(shape):
     return np.ones(shape)
+
+
+def differs_from_keras_by(tensorflow, jax=None, torch=None):
+    """The relative difference allowed between ours and Keras's built-in on this backend.
+
+    On torch, Keras's optimizers apply their rules through fused `torch._foreach_*` kernels,
+    in another order of operations than `keras.ops` (which ours, and the built-ins on the
+    other backends, use): the same float32 arithmetic, rounded in another order, drifts
+    apart by a few float32 units over a test's steps.
+    """
+    allowed = {"tensorflow": tensorflow, "jax": jax or tensorflow, "torch": torch or tensorflow}
+    return allowed[BACKEND]
+
+
+# The NumPy rules run in float64. TensorFlow keeps a float64 variable's update in float64
+# throughout; JAX without `jax_enable_x64` (its default) stores float64 as float32, and on
+# torch Keras makes a Python float hyperparameter a float32 tensor before it meets the
+# float64 weights: there the rule holds to float32's resolution.
+# `(rtol, atol)`.
+RULE_TOLERANCE = {"tensorflow": (1e-10, 1e-12), "jax": (1e-5, 1e-5), "torch": (1e-5, 1e-5)}[BACKEND]
+
+tensorflow_only = __import__("pytest").mark.skipif(
+    BACKEND != "tensorflow", reason="tf.function, tf.GradientTape or tf.distribute: TensorFlow's backend only"
+)

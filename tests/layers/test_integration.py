@@ -9,9 +9,9 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from cookbook import layers
+from tests.backend import tensorflow_only
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = {
@@ -84,7 +84,10 @@ def test_jit_compiled_training_matches_eager_graph(name):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@tensorflow_only
 def test_dropout_under_xla_drops_at_its_rate_and_scales_the_survivors():
+    import tensorflow as tf
+
     from cookbook.layers import Dropout
 
     layer = Dropout(0.3, seed=5)
@@ -94,6 +97,7 @@ def test_dropout_under_xla_drops_at_its_rate_and_scales_the_survivors():
     assert np.mean(dropped.numpy() == 0) == pytest.approx(0.3, abs=0.01)
 
 
+@tensorflow_only
 def test_mirrored_strategy_on_two_logical_cpus():
     """In a fresh process: logical devices must be set before TensorFlow runs anything."""
     script = textwrap.dedent(

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from cookbook import optimizers
+from tests.backend import differs_from_keras_by
 
 STEPS = 120
 
@@ -38,9 +39,10 @@ def small_cnn():
     )
 
 
-def assert_same_training(ours, theirs, **kwargs):
+def assert_same_training(ours, theirs, allowed=None, **kwargs):
+    allowed = allowed or differs_from_keras_by(1e-6, torch=2e-5)
     for actual, expected in zip(train(ours, **kwargs), train(theirs, **kwargs), strict=True):
-        assert relative_error(actual, expected) < 1e-6
+        assert relative_error(actual, expected) < allowed
 
 
 CASES = {
@@ -147,6 +149,8 @@ def test_mixed_precision_matches_keras(pair, policy):
     ours, theirs, options = PAIRS[pair]
     keras.mixed_precision.set_dtype_policy(policy)
     try:
-        assert_same_training(ours(0.01, **options), theirs(0.01, **options), steps=30)
+        # float16 rounds each gradient to 11 bits: torch's other order moves 30 steps further
+        allowed = differs_from_keras_by(1e-6, torch=1e-3 if policy == "mixed_float16" else 1e-4)
+        assert_same_training(ours(0.01, **options), theirs(0.01, **options), allowed, steps=30)
     finally:
         keras.mixed_precision.set_dtype_policy("float32")

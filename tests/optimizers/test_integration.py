@@ -9,9 +9,9 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from cookbook import optimizers
+from tests.backend import tensorflow_only
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = {
@@ -63,8 +63,11 @@ def test_from_config_rebuilds_the_same_optimizer(name):
     assert clone.get_config() == optimizer.get_config()
 
 
+@tensorflow_only
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_custom_gradient_tape_loop_equals_fit(name):
+    import tensorflow as tf
+
     x, y = data()
     by_fit = model_with(ALL[name]())
     by_fit.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
@@ -85,6 +88,7 @@ def test_custom_gradient_tape_loop_equals_fit(name):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
 
 
+@tensorflow_only
 def test_mirrored_strategy_on_two_logical_cpus_matches_keras():
     """In a fresh process: logical devices must be set before TensorFlow runs anything."""
     script = textwrap.dedent(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cookbook import optimizers
+from tests.backend import RULE_TOLERANCE
 
 STEPS = 100
 
@@ -133,7 +134,7 @@ def test_matches_numpy_rule(case):
     make, rule = CASES[case]
     grads = gradients()
     actual, start = run_optimizer(make(), grads)
-    np.testing.assert_allclose(actual, rule(start, grads), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(actual, rule(start, grads), rtol=RULE_TOLERANCE[0], atol=RULE_TOLERANCE[1])
 
 
 @pytest.mark.parametrize(
