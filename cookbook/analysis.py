@@ -212,10 +212,9 @@ class Results:
             reached = summary["n"] - summary["censored"]
             if reached == 0:
                 text[name] = f"never within {self.epochs} epochs"
-            elif summary["measured"] == 1:  # one seed has no spread; say how many reached it once
-                text[name] = f"{summary['mean']:.{digits}f}{unit} ({reached}/{summary['n']} seeds)"
-            else:
-                text[name] = f"{mean_spread(summary, digits)}{unit} ({reached}/{summary['n']} seeds)"
+            else:  # one seed has no spread, and the count below already says how many seeds
+                shown = f"{summary['mean']:.{digits}f}" if summary["measured"] == 1 else mean_spread(summary, digits)
+                text[name] = f"{shown}{unit} ({reached}/{summary['n']} seeds)"
         return text
 
     def histories(self, metric):

@@ -7,6 +7,7 @@ backend: a `tf.GradientTape`, `jax.vjp` or `torch.autograd`, around `Layer.state
 
 import keras
 import numpy as np
+import pytest
 
 BACKEND = keras.backend.backend()
 
@@ -99,6 +100,6 @@ def differs_from_keras_by(tensorflow, jax=None, torch=None):
 # `(rtol, atol)`.
 RULE_TOLERANCE = {"tensorflow": (1e-10, 1e-12), "jax": (1e-5, 1e-5), "torch": (1e-5, 1e-5)}[BACKEND]
 
-tensorflow_only = __import__("pytest").mark.skipif(
+tensorflow_only = pytest.mark.skipif(
     BACKEND != "tensorflow", reason="tf.function, tf.GradientTape or tf.distribute: TensorFlow's backend only"
 )
