@@ -13,6 +13,8 @@ from cookbook.cli import main
 from cookbook.cli.report import CHECK_IMAGES
 from cookbook.cli.report import VERDICT_CLASSES
 from cookbook.cli.report import measure_table
+from cookbook.cli.report import total_time
+from cookbook.cli.report import wall_seconds
 from cookbook.cli.report import write_report
 from cookbook.harness.experiment import run_recipe
 from cookbook.harness.options import RunOptions
@@ -56,6 +58,38 @@ def test_one_seed_says_so_instead_of_a_zero_spread():
     }
     assert measure_table(one)[1][0][1][0][0] == "0.5 (1 seed)"
     assert measure_table(two)[1][0][1][0][0] == "0.5 ± 0.1"
+
+
+def ran(seconds, finished_at):
+    return {"seconds": seconds, "finished_at": finished_at}
+
+
+def test_total_time_is_the_wall_clock_while_recipes_ran():
+    two_at_once = [ran(600, 1000), ran(300, 800), ran(400, 1400)]  # 400-1000 and 500-800 overlap
+    assert wall_seconds(two_at_once) == 1000
+    assert total_time(two_at_once) == (
+        "Total time: 16.7 minutes (wall clock) for 3 recipes; "
+        "their own times add up to 21.7 minutes, as some ran at once."
+    )
+    resumed_next_day = [ran(60, 100), ran(60, 86_500)]  # the pause between them is not time spent
+    assert wall_seconds(resumed_next_day) == 120
+    assert total_time([ran(90, 200)]) == "Total time: 1.5 minutes (wall clock) for 1 recipe."
+    skipped = {"recipe": "relu", "verdict": "skipped", "seconds": 0.0}  # never started: no span
+    assert wall_seconds([ran(90, 200), skipped]) == 90
+
+
+@pytest.mark.parametrize("finished_at", [None, "soon", float("nan"), True])
+def test_total_time_without_a_usable_finish_adds_the_recipes_own_times(finished_at):
+    results = [ran(60, 1000), {"seconds": 30, **({} if finished_at is None else {"finished_at": finished_at})}]
+    assert wall_seconds(results) is None
+    assert total_time(results) == "Total time: the recipes' own times add up to 1.5 minutes for 2 recipes."
+
+
+def test_the_measure_table_leaves_out_bookkeeping():
+    stats = {"mean": 1.0, "std": 0.0, "values": [1.0, 1.0]}
+    summary = {"test_accuracy": stats, "fit_seconds": stats, "steps_per_execution": stats, "seconds": stats}
+    measures, _ = measure_table({"variants": {"a": {"summary": summary}}})
+    assert measures == ["test_accuracy", "seconds"]
 
 
 def test_report_lists_every_verdict_and_section(out):

@@ -8,6 +8,7 @@ needed). It depends only on those files, so rebuilding it gives the same bytes.
 import base64
 import html
 import json
+import math
 import re
 import sys
 import urllib.parse
@@ -19,7 +20,8 @@ from cookbook.results import write_text_atomic
 
 # Drawn by the harness: where along its regime axis the claim held, and what the verdict rests on.
 EVIDENCE_PLOTS = ("regime.png", "evidence.png")
-SKIPPED_FIELDS = ("seed", "epochs_trained")
+# Bookkeeping, not measures of a claim: how the runs were executed and timed.
+SKIPPED_FIELDS = ("seed", "epochs_trained", "fit_seconds", "steps_per_execution")
 ENVIRONMENT_FIELDS = ("cookbook", "python", "tensorflow", "keras", "tensorflow_datasets", "platform", "cpu_count")
 
 
@@ -233,14 +235,47 @@ def html_table(result):
     ]
 
 
+def wall_seconds(results):
+    """The time while at least one recipe ran: the union of their `[finished_at - seconds,
+    finished_at]` spans, so recipes run at once count once and the pause before a resumed
+    run not at all. None where a result that took time does not say when it finished."""
+    spans = []
+    for result in results:
+        finished, seconds = result.get("finished_at"), result["seconds"]
+        if seconds == 0:
+            continue  # skipped before it started: no span
+        if not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (finished, seconds)
+        ):
+            return None
+        spans.append((finished - max(seconds, 0.0), finished))
+    wall, reached = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        wall += max(0.0, end - max(start, reached))
+        reached = max(reached, end)
+    return wall
+
+
+def total_time(results):
+    """The report's "Total time" line: the wall time, and the recipes' own times where
+    running at once made them add up to more."""
+    added, wall = sum(result["seconds"] for result in results), wall_seconds(results)
+    count = f"{len(results)} recipe{'s' * (len(results) != 1)}"
+    if wall is None:
+        return f"Total time: the recipes' own times add up to {added / 60:.1f} minutes for {count}."
+    line = f"Total time: {wall / 60:.1f} minutes (wall clock) for {count}"
+    if added > wall * 1.01:
+        line += f"; their own times add up to {added / 60:.1f} minutes, as some ran at once"
+    return line + "."
+
+
 def render_markdown(results, out):
-    total = sum(result["seconds"] for result in results)
     lines = [
         "# The guideline tour",
         "",
         f"Environment: {md(environment_line(results))}.",
         "",
-        f"Total time: {total / 60:.1f} minutes for {len(results)} recipes.",
+        md(total_time(results)),
         "",
         "| recipe | verdict | minutes |",
         "|---|---|---|",
@@ -307,14 +342,13 @@ def split_plots(result, out):
 
 def render_html(results, out):
     e = html.escape
-    total = sum(result["seconds"] for result in results)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>The guideline tour</title>',
         f"<style>{STYLE}</style><script>{CHECK_IMAGES}</script></head><body>",
         "<h1>The guideline tour</h1>",
         f"<p>Environment: {e(environment_line(results))}.</p>",
-        f"<p>Total time: {total / 60:.1f} minutes for {len(results)} recipes.</p>",
+        f"<p>{e(total_time(results))}</p>",
         "<table><tr><th>recipe</th><th>verdict</th><th>minutes</th></tr>",
         *(
             f'<tr><td><a href="#{e(r["recipe"])}">{e(r["recipe"])}</a></td>'

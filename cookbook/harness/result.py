@@ -3,6 +3,7 @@ versions and devices that produced them; or, for a recipe that failed, why."""
 
 import dataclasses
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def write_result(experiment, conclusion, runs, seconds):
         "scale": experiment.scale.describe(),
         **({"fused_seeds": experiment.fusion} if options.fused_seeds else {}),
         "seconds": seconds,
+        "finished_at": time.time(),  # with `seconds`, when it ran: the report's wall time
     }
     write_json_atomic(experiment.out_dir / "result.json", result)
     return to_json_value(result)
@@ -87,6 +89,7 @@ def write_failure(module, options, error):
         "environment": environment(),
         "scale": None,
         "seconds": 0.0,
+        "finished_at": time.time(),
     }
     unwritten = None
     if options.scale.is_chief:
