@@ -245,3 +245,58 @@ def plot_regime(regime, path):
     all_axes[0, 0].legend(loc="best", fontsize=8)
     figure.suptitle(f"Where the claim holds (90% intervals){': ' + regime.paper if regime.paper else ''}", fontsize=10)
     return _save(figure, path)
+
+
+def plot_isolation(searches, path):
+    """The nuisance search behind a comparison (an isolation plot, in the Tuning Playbook's
+    words): the validation objective against the nuisance value, a curve per variant and rung
+    (thin: the short first rung every trial ran; thick: the longest), the chosen point starred.
+
+    `searches`: `{"VARIANT[ @ CONDITION]": search}` as `cookbook.harness.tuning` records them;
+    one panel per condition.
+    """
+    panels = {}
+    for key, search in searches.items():
+        variant, _, condition = key.partition(" @ ")
+        panels.setdefault(condition, {})[variant] = search
+    figure, all_axes = plt.subplots(len(panels), 1, figsize=(6.8, 0.8 + 2.6 * len(panels)), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for axes, (condition, by_variant) in zip(all_axes[:, 0], panels.items()):
+        labels = []
+        for index, (variant, search) in enumerate(by_variant.items()):
+            color = colors[index % len(colors)]
+            for trial in search["trials"]:
+                label = _point_label(trial["nuisance"])
+                if label not in labels:
+                    labels.append(label)
+            rungs = sorted({trial["rung"] for trial in search["trials"]})
+            for rung in rungs:
+                trials = [t for t in search["trials"] if t["rung"] == rung]
+                xs = [labels.index(_point_label(t["nuisance"])) for t in trials]
+                ys = [_finite_or_nan(t["objective"]) for t in trials]
+                last = rung == rungs[-1]
+                axes.plot(xs, ys, marker="o", color=color, linewidth=2 if last else 0.8,
+                          alpha=1 if last else 0.5, markersize=5 if last else 3,
+                          label=f"{variant} ({trials[0]['epochs']} epochs)")  # fmt: skip
+            chosen = [t for t in search["trials"] if t["rung"] == rungs[-1] and t["nuisance"] == search["chosen"]]
+            if chosen:
+                x = labels.index(_point_label(search["chosen"]))
+                axes.plot(x, _finite_or_nan(chosen[0]["objective"]), marker="*", markersize=14, color=color,
+                          markeredgecolor="black", linestyle="none")  # fmt: skip
+        axes.set_xticks(range(len(labels)), labels, fontsize=8)
+        axes.set_ylabel(next(iter(by_variant.values()))["objective"], fontsize=9)
+        axes.set_title(f"at {condition}" if condition else "each variant at its own best setting", fontsize=10)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7, loc="best")
+    names = ", ".join(next(iter(searches.values())).get("space", {})) or "nuisance setting"
+    all_axes[-1, 0].set_xlabel(f"{names} (star: chosen for the decisive seeds)")
+    figure.suptitle("Nuisance tuning on the validation split", fontsize=10)
+    return _save(figure, path)
+
+
+def _point_label(nuisance):
+    return ", ".join(f"{value:g}" if isinstance(value, float) else str(value) for value in nuisance.values())
+
+
+def _finite_or_nan(value):
+    return float(value) if isinstance(value, (int, float)) and np.isfinite(value) else np.nan

@@ -24,6 +24,7 @@ from cookbook.harness.result import write_result
 from cookbook.harness.resume import ResumeStore
 from cookbook.harness.run import Run
 from cookbook.harness.trainer import Trainer
+from cookbook.harness.tuning import successive_halving
 from cookbook.results import to_json_value
 from cookbook.seeding import seed_everything
 from cookbook.twins import copy_state
@@ -57,6 +58,7 @@ class Experiment:
         self.trainer = Trainer(self.options, history_dir=self.out_dir / "history", fits_per_graph=len(plan.seeds))
         self.plots = []
         self.fusion = {}  # "VARIANT[ @ CONDITION]" -> "fused", or why its seeds trained one at a time
+        self.searches = {}  # "VARIANT[ @ CONDITION]" -> its tuning search (`cookbook.harness.tuning`)
         self.paused_seconds = {}  # run name -> seconds it waited for other seeds (fused)
         self.source = None  # the dataset, checked and decoded at its first use
         self._fused = None  # the `FusedSeeds` under way
@@ -83,13 +85,40 @@ class Experiment:
             with self.scale.scope():
                 for condition, condition_spec in plan.conditions.items():
                     for variant, spec in plan.variants.items():
-                        seeds = [Run(self, variant, spec, condition, condition_spec, seed) for seed in plan.seeds]
+                        nuisance = self._tune(variant, spec, condition, condition_spec)
+                        seeds = [
+                            Run(self, variant, spec, condition, condition_spec, seed, nuisance) for seed in plan.seeds
+                        ]
                         runs[condition][variant] = self._records(seeds)
             results = Results(runs, settings=plan.settings, seeds=list(plan.seeds), plot_path=self.plot_path)
             conclusion = plan.recipe.conclude(results)
             result = write_result(self, conclusion, runs, seconds=time.perf_counter() - self._started)
             self.store.clear()
         return result
+
+    def _tune(self, variant, spec, condition, condition_spec):
+        """The nuisance point the decisive seeds of `variant` train at: searched on the
+        validation split with the tuning seed (each trial a run, kept and resumed like any
+        other), or `{}` for a recipe without `TUNING`."""
+        tuning = self.plan.recipe.tuning
+        if tuning is None:
+            return {}
+
+        def evaluate(nuisance, epochs):
+            trial = Run(self, variant, spec, condition, condition_spec, self.plan.tuning_seed, nuisance, epochs)
+            return tuning.objective(self.record(trial))
+
+        quick = self.options.quick
+        search = successive_halving(
+            tuning.trials(quick), tuning.rung_epochs(self.plan.settings["epochs"]), tuning.halving, evaluate
+        )
+        self.searches[result_key(variant, condition)] = {
+            **tuning.describe(quick),
+            "seed": self.plan.tuning_seed,
+            "budget": len(search["trials"]),
+            **to_json_value(search),
+        }
+        return search["chosen"]
 
     def _records(self, seeds):
         """The records of one variant under one condition, a `Run` per seed; with
@@ -114,7 +143,7 @@ class Experiment:
         if finished is not None:
             self.progress.finish_run(run.description, reused=True)
             return finished
-        self.progress.start_run(run.description, self.plan.settings["epochs"])
+        self.progress.start_run(run.description, run.epochs)
         seed_everything(run.seed, deterministic_ops=self.scale.deterministic_ops)
         started = time.perf_counter()
         measured = self.plan.recipe.train(run)

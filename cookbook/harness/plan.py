@@ -7,6 +7,7 @@ from cookbook.errors import CookbookError
 from cookbook.harness.options import SEED_LIMIT
 from cookbook.harness.options import SETTINGS
 from cookbook.harness.recipe import Recipe
+from cookbook.harness.tuning import trial_count
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,28 +25,41 @@ class Plan:
     def of(cls, module, options):
         """The plan of a recipe `module` (or an already checked `Recipe`) under `options`."""
         recipe = module if isinstance(module, Recipe) else Recipe.from_module(module)
-        settings = resolve_settings(options, recipe.defaults, recipe.quick)
+        settings = resolve_settings(options, recipe.defaults, recipe.quick, extra_seeds=int(recipe.tuning is not None))
         seeds = tuple(options.seed + offset for offset in range(settings["seeds"]))
         return cls(recipe, options, settings, recipe.variants(settings), recipe.conditions(settings), seeds)
 
     @property
+    def tuning_seed(self):
+        """The seed tuning trials train with: the one after the decisive seeds, so the
+        validation numbers that chose a setting are not the ones the verdict reads."""
+        return self.seeds[-1] + 1
+
+    @property
+    def trials_per_variant(self):
+        """Tuning trainings for one variant under one condition (0 without `TUNING`)."""
+        tuning = self.recipe.tuning
+        return 0 if tuning is None else trial_count(tuning, self.settings["epochs"], self.options.quick)
+
+    @property
     def runs(self):
-        """How many trainings it makes."""
-        return len(self.variants) * len(self.conditions) * len(self.seeds)
+        """How many trainings it makes, tuning trials included."""
+        return len(self.variants) * len(self.conditions) * (len(self.seeds) + self.trials_per_variant)
 
 
-def resolve_settings(options, defaults, quick=None):
+def resolve_settings(options, defaults, quick=None, extra_seeds=0):
     """The recipe's `defaults`, then its `quick` ones under `--quick`, then the user's choices.
 
     `defaults` must name every setting of `SETTINGS`; beside them a recipe may keep
     its own (depths, learning rates, ...), which `quick` can shrink like the rest.
+    `extra_seeds`: seeds used beyond the decisive ones (1 for tuning trials).
     """
     missing = [name for name in SETTINGS if name not in defaults]
     if missing:
         raise CookbookError(f"The recipe's DEFAULTS lack {', '.join(missing)}.")
     resolved = {**defaults, **((quick or {}) if options.quick else {})}
     resolved.update({name: getattr(options, name) for name in SETTINGS if getattr(options, name)})
-    if options.seed + resolved["seeds"] > SEED_LIMIT:
+    if options.seed + resolved["seeds"] + extra_seeds > SEED_LIMIT:
         raise CookbookError(
             f"--seed {options.seed} with {resolved['seeds']} seeds goes past the last seed, 2**32 - 1; "
             "choose a smaller --seed."

@@ -10,6 +10,9 @@ A recipe is a module that declares its experiment and nothing else:
 - `VARIANTS` (names, or `{name: spec}`), or `variants(settings)` returning them;
 - optionally `CONDITIONS` (or `conditions(settings)`): a regime axis, every variant being
   trained under each condition;
+- optionally `TUNING`: a `cookbook.harness.tuning.Tuning`, the nuisance hyperparameters
+  searched per variant (under each condition) before the decisive seeds train at the chosen
+  point, which `train` reads as `run.nuisance`;
 - optionally `UNSUPPORTED_STRATEGIES`: `{strategy: why}`, refused before anything runs;
 - optionally `ONE_SEED_AT_A_TIME`: why its seeds must not train as one model under
   `--fused-seeds` (a recipe that times each step, say);
@@ -69,6 +72,14 @@ class Recipe:
         if declared is None and hasattr(self.module, "conditions"):
             declared = self.module.conditions(settings)
         return _named(declared) if declared else {None: None}
+
+    @property
+    def tuning(self):
+        """The recipe's nuisance search (`cookbook.harness.tuning.Tuning`), or None."""
+        tuning = getattr(self.module, "TUNING", None)
+        if tuning is not None and not hasattr(tuning, "trials"):
+            raise CookbookError(f"Recipe {self.name!r}: TUNING must be a cookbook.harness.tuning.Tuning.")
+        return tuning
 
     @property
     def one_seed_at_a_time(self):

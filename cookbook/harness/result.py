@@ -11,6 +11,7 @@ from cookbook.analysis import summarize_records
 from cookbook.harness.recipe import claim_or_blank
 from cookbook.harness.recipe import recipe_name
 from cookbook.plots import plot_decisions
+from cookbook.plots import plot_isolation
 from cookbook.plots import plot_regime
 from cookbook.results import environment
 from cookbook.results import to_json_value
@@ -32,14 +33,21 @@ def write_result(experiment, conclusion, runs, seconds):
     if conclusion.regime is not None:
         plot_regime(conclusion.regime, experiment.plot_path("regime"))
         experiment.plots.insert(0, experiment.plots.pop())
+    if experiment.searches:
+        plot_isolation(experiment.searches, experiment.plot_path("tuning"))
     if conclusion.parts:
         plot_decisions(conclusion.parts, experiment.plot_path("evidence"), title="What the verdict rests on")
         experiment.plots.insert(0, experiment.plots.pop())
-    variants = {
-        result_key(variant, condition): {"summary": summarize_records(records), "runs": records}
-        for condition, by_variant in runs.items()
-        for variant, records in by_variant.items()
-    }
+    variants = {}
+    for condition, by_variant in runs.items():
+        for variant, records in by_variant.items():
+            key = result_key(variant, condition)
+            search = experiment.searches.get(key)
+            variants[key] = {
+                "summary": summarize_records(records),
+                **({"nuisance": search["chosen"]} if search else {}),
+                "runs": records,
+            }
     source = experiment.source
     result = {
         "recipe": plan.recipe.name,
@@ -54,6 +62,7 @@ def write_result(experiment, conclusion, runs, seconds):
         },
         **({"effect": effect.to_json(len(plan.seeds))} if (effect := plan.recipe.effect) is not None else {}),
         "variants": variants,
+        **({"tuning": experiment.searches} if experiment.searches else {}),
         "plots": experiment.plots,
         "config": {**dataclasses.asdict(options), "resolved": plan.settings},
         "dataset": dataclasses.asdict(source.facts) if source is not None else None,

@@ -13,32 +13,53 @@ class Run:
     and reuse traced graphs. After `run.fit(model)`, `model` holds the trained weights.
     """
 
-    def __init__(self, experiment, variant, spec, condition, condition_spec, seed):
+    def __init__(self, experiment, variant, spec, condition, condition_spec, seed, nuisance=None, trial_epochs=None):
         self.variant = variant
         self.spec = spec
         self.condition = condition
         self.condition_spec = condition_spec
         self.seed = seed
+        # The nuisance hyperparameters tuned for this variant (`cookbook.harness.tuning`), or
+        # the point a tuning trial tries; `trial_epochs`: that trial's rung, None for a decisive run.
+        self.nuisance = dict(nuisance or {})
+        self.trial_epochs = trial_epochs
         self.settings = experiment.plan.settings
         self.outcome = {}  # what the last `fit` reported, kept in the record
         self._experiment = experiment
         self._data = None
 
     @property
+    def is_trial(self):
+        return self.trial_epochs is not None
+
+    @property
     def name(self):
-        """The run's file name: `VARIANT-seedN`, with the condition between them if any."""
+        """The run's file name: `VARIANT-seedN`, with the condition between them if any; a
+        tuning trial's starts `tune-` and names its point and epochs."""
         parts = [self.variant] + ([self.condition] if self.condition is not None else [])
+        if self.is_trial:
+            point = [
+                f"{name}{value:g}" if isinstance(value, float) else f"{name}{value}"
+                for name, value in self.nuisance.items()
+            ]
+            parts = ["tune", *parts, *point, f"epochs{self.trial_epochs}"]
         return "-".join(str(part) for part in parts) + f"-seed{self.seed}"
 
     @property
     def description(self):
-        """`tanh, seed 1` (with the condition, if any)."""
+        """`tanh, seed 1` (with the condition, if any; a tuning trial says its point)."""
         condition = f", {self.condition}" if self.condition is not None else ""
+        if self.is_trial:
+            point = ", ".join(
+                f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+                for name, value in self.nuisance.items()
+            )
+            return f"tuning {self.variant}{condition}: {point}, {self.trial_epochs} epochs"
         return f"{self.variant}{condition}, seed {self.seed}"
 
     @property
     def epochs(self):
-        return self.settings["epochs"]
+        return self.settings["epochs"] if self.trial_epochs is None else self.trial_epochs
 
     @property
     def batch_size(self):
@@ -103,6 +124,7 @@ class Run:
         """What this run is, for TensorBoard: its variant, condition, seed and settings (numbers,
         strings and booleans; a spec of another kind is shown as text)."""
         values = {"variant": self.variant, "seed": self.seed, "condition": str(self.condition)}
+        values.update({f"nuisance/{k}": v for k, v in self.nuisance.items() if isinstance(v, (int, float, str, bool))})
         values.update({f"setting/{k}": v for k, v in self.settings.items() if isinstance(v, (int, float, str, bool))})
         spec = self.spec if isinstance(self.spec, (int, float, str, bool)) else _describe(self.spec)
         return {**values, "spec": spec}

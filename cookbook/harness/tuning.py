@@ -1,0 +1,105 @@
+"""Nuisance hyperparameters tuned per variant before the decisive seeds train.
+
+The Deep Learning Tuning Playbook (Godbole et al. 2023) calls a recipe's *scientific*
+hyperparameter the one its claim is about (the optimizer, the activation) and the ones that
+must be set well for the comparison to be fair *nuisance* hyperparameters (the learning
+rate, say). Choi et al. 2019 show optimizer rankings flipping when only one of them is tuned.
+So a recipe may declare `TUNING = Tuning(...)`: for each variant, under each condition, the
+harness searches the space on the validation split with a seed of its own (not one of the
+decisive seeds, whose validation numbers the verdict reads), then trains the decisive seeds
+at the chosen point. Test numbers exist only for that point.
+
+The budget rule is successive halving (Jamieson & Talwalkar 2016; Li et al. 2018's
+Hyperband bracket): every trial trains for a fraction of the epochs, the best `1/halving`
+go on to `halving` times as many, up to the recipe's epochs. A trial is a fresh training at
+each rung (no continuation), so its record is what it would be as a run of that length.
+"""
+
+import dataclasses
+import itertools
+import math
+
+
+@dataclasses.dataclass(frozen=True)
+class Tuning:
+    """A recipe's nuisance search.
+
+    `space`: `{name: values}`, searched as a grid (`run.nuisance[name]` in `train`);
+    `quick_space`: the smaller grid `--quick` uses (default: `space`);
+    `objective`: `record -> number`, higher is better, read from the validation split only
+    (a run that never produced it, a diverged one say, returns None or NaN: worst);
+    `objective_name`: what it measures, for the isolation plot and result.json;
+    `halving`: successive halving's factor (3: a third of the trials go on, three times as long);
+    `rungs`: how many lengths (1: every trial trains the recipe's whole epochs).
+    """
+
+    space: dict
+    objective: object
+    objective_name: str
+    quick_space: dict = None
+    halving: int = 3
+    rungs: int = 2
+
+    def __post_init__(self):
+        for name, values in {**self.space, **(self.quick_space or {})}.items():
+            if not isinstance(name, str) or not name.isidentifier() or len(values) == 0:
+                raise ValueError(f"Tuning space {name!r}: a name and at least one value are needed.")
+        if not callable(self.objective):
+            raise ValueError("Tuning objective must be a function of a run's record.")
+        if not (
+            isinstance(self.halving, int) and self.halving >= 2 and isinstance(self.rungs, int) and self.rungs >= 1
+        ):
+            raise ValueError("Tuning needs halving >= 2 and rungs >= 1 (whole numbers).")
+
+    def trials(self, quick=False):
+        """Every point of the grid, in declared order: `[{name: value}]`."""
+        space = self.quick_space if quick and self.quick_space else self.space
+        return [dict(zip(space, values)) for values in itertools.product(*space.values())]
+
+    def rung_epochs(self, epochs):
+        """The epochs of each rung, shortest first, the last one `epochs` (each at least 1)."""
+        return [max(1, epochs // self.halving ** (self.rungs - 1 - rung)) for rung in range(self.rungs)]
+
+    def describe(self, quick=False):
+        space = self.quick_space if quick and self.quick_space else self.space
+        return {
+            "space": {name: list(values) for name, values in space.items()},
+            "objective": self.objective_name,
+            "rule": f"successive halving, factor {self.halving}, {self.rungs} rung(s)",
+        }
+
+
+def score(value):
+    """An objective's value as a number to maximise: None and NaN rank last."""
+    if value is None or isinstance(value, bool) or not math.isfinite(float(value)):
+        return -math.inf
+    return float(value)
+
+
+def successive_halving(trials, rung_epochs, halving, evaluate):
+    """Runs `evaluate(nuisance, epochs) -> objective` over `trials`, keeping the best
+    `ceil(n / halving)` at each rung for the next, longer one.
+
+    Returns `{"trials": [{"rung", "epochs", "nuisance", "objective"}], "chosen": nuisance}`.
+    Ties keep the earlier trial in declared order, so the same records choose the same point.
+    """
+    history, alive = [], list(range(len(trials)))
+    for rung, epochs in enumerate(rung_epochs):
+        scores = {}
+        for index in alive:
+            objective = evaluate(trials[index], epochs)
+            scores[index] = score(objective)
+            history.append({"rung": rung, "epochs": epochs, "nuisance": trials[index], "objective": objective})
+        ranked = sorted(alive, key=lambda index: (-scores[index], index))
+        last = rung == len(rung_epochs) - 1
+        alive = ranked[:1] if last else sorted(ranked[: math.ceil(len(ranked) / halving)])
+    return {"trials": history, "chosen": trials[alive[0]]}
+
+
+def trial_count(tuning, epochs, quick=False):
+    """How many trainings the search makes for one variant under one condition."""
+    alive, count = len(tuning.trials(quick)), 0
+    for _ in tuning.rung_epochs(epochs):
+        count += alive
+        alive = math.ceil(alive / tuning.halving)
+    return count

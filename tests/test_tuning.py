@@ -1,0 +1,146 @@
+"""Nuisance tuning: successive halving, and the harness tuning each variant before its seeds."""
+
+import json
+import math
+
+import pytest
+
+from cookbook.harness.experiment import run_recipe
+from cookbook.harness.options import RunOptions
+from cookbook.harness.plan import Plan
+from cookbook.harness.tuning import Tuning
+from cookbook.harness.tuning import successive_halving
+from cookbook.harness.tuning import trial_count
+from tests.recipe_files import write_recipe
+
+RATES = (0.001, 0.01, 0.1, 1.0)
+
+
+def tuning(**options):
+    return Tuning({"learning_rate": RATES}, lambda record: record["val"], "validation score", **options)
+
+
+def test_each_rung_keeps_the_best_third_and_trains_it_longer():
+    calls = []
+
+    def evaluate(nuisance, epochs):
+        calls.append((nuisance["learning_rate"], epochs))
+        return -abs(math.log10(nuisance["learning_rate"]) + 1) + epochs  # best at 0.1
+
+    search = successive_halving(tuning().trials(), [3, 9], 3, evaluate)
+    assert calls == [(0.001, 3), (0.01, 3), (0.1, 3), (1.0, 3), (0.01, 9), (0.1, 9)]  # ceil(4 / 3) = 2 go on
+    assert search["chosen"] == {"learning_rate": 0.1}
+    assert len(search["trials"]) == trial_count(tuning(), 9) == 6
+    assert [t["rung"] for t in search["trials"]] == [0, 0, 0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("failed", [None, float("nan"), float("inf") * 0])
+def test_a_trial_without_a_number_ranks_last_and_ties_keep_the_earlier(failed):
+    scores = {0.001: 0.5, 0.01: failed, 0.1: 0.5, 1.0: 0.2}
+    search = successive_halving(tuning().trials(), [4], 3, lambda n, e: scores[n["learning_rate"]])
+    assert search["chosen"] == {"learning_rate": 0.001}
+
+
+def test_rungs_end_at_the_recipes_epochs_and_quick_uses_its_own_space():
+    assert tuning().rung_epochs(15) == [5, 15]
+    assert tuning(rungs=3).rung_epochs(2) == [1, 1, 2]
+    quick = tuning(quick_space={"learning_rate": (0.01,)})
+    assert quick.trials(quick=True) == [{"learning_rate": 0.01}]
+    assert len(quick.trials()) == 4
+
+
+@pytest.mark.parametrize(
+    "space, options",
+    [({"learning rate": (1,)}, {}), ({"lr": ()}, {}), ({"lr": (1,)}, {"halving": 1}), ({"lr": (1,)}, {"rungs": 0})],
+)
+def test_a_bad_declaration_is_refused(space, options):
+    with pytest.raises(ValueError, match="Tuning"):
+        Tuning(space, lambda record: 0.0, "score", **options)
+
+
+# Each variant has its own best learning rate; the verdict compares them at their best.
+TUNED = """
+from cookbook.harness.tuning import Tuning
+
+DEFAULTS = {"epochs": 6, "batch_size": 16, "seeds": 3}
+QUICK = {"epochs": 1, "seeds": 1}
+VARIANTS = {"slow": 0.01, "fast": 0.1}  # each variant's best rate
+TUNING = Tuning(
+    {"learning_rate": (0.001, 0.01, 0.1, 1.0)},
+    lambda record: record["val_score"],
+    "validation score",
+    quick_space={"learning_rate": (0.01, 0.1)},
+)
+CALLS = []
+
+
+def train(run):
+    rate = run.nuisance["learning_rate"]
+    CALLS.append((run.variant, rate, run.epochs, run.seed))
+    closeness = -abs(np.log10(rate) - np.log10(run.spec))
+    bonus = 0.5 if run.variant == "fast" else 0.0
+    return {"val_score": closeness + run.epochs / 10, "test_score": closeness + bonus, "rate": rate}
+
+
+def conclude(results):
+    score = results.column("test_score")
+    return Conclusion({"fast wins": lower(score["slow"], score["fast"])}, "Scores.")
+"""
+
+
+def test_the_harness_tunes_each_variant_then_trains_its_seeds_at_the_chosen_point(tmp_path):
+    recipe = write_recipe(tmp_path / "recipes", "tuned", TUNED)
+    options = RunOptions(out=str(tmp_path / "out"), verbose=0, seed=3)
+    assert Plan.of(recipe, options).runs == 2 * (3 + 6)
+    result = run_recipe(recipe, options)
+    decisive = [(variant, rate, seed) for variant, rate, epochs, seed in recipe.CALLS if seed != 6]
+    assert decisive == [("slow", 0.01, 3), ("slow", 0.01, 4), ("slow", 0.01, 5)] + [
+        ("fast", 0.1, 3),
+        ("fast", 0.1, 4),
+        ("fast", 0.1, 5),
+    ]
+    trials = [(variant, rate, epochs) for variant, rate, epochs, seed in recipe.CALLS if seed == 6]
+    assert trials[:4] == [("slow", rate, 2) for rate in (0.001, 0.01, 0.1, 1.0)]
+    assert [epochs for _, _, epochs in trials] == [2, 2, 2, 2, 6, 6] * 2
+    search = result["tuning"]["fast"]
+    assert search["chosen"] == {"learning_rate": 0.1} and search["seed"] == 6 and search["budget"] == 6
+    assert search["space"] == {"learning_rate": [0.001, 0.01, 0.1, 1.0]}
+    assert search["objective"] == "validation score"
+    assert [t["objective"] for t in search["trials"] if t["rung"] == 1] == pytest.approx([-1 + 0.6, 0.6])
+    assert result["variants"]["slow"]["nuisance"] == {"learning_rate": 0.01}
+    assert [r["rate"] for r in result["variants"]["slow"]["runs"]] == [0.01] * 3
+    assert result["variants"]["fast"]["summary"]["test_score"]["mean"] == pytest.approx(0.5)  # at its best rate
+    assert (tmp_path / "out" / "tuned" / "tuning.png").stat().st_size > 1000
+    assert "tuning.png" in result["plots"]
+    assert json.loads((tmp_path / "out" / "tuned" / "result.json").read_text())["tuning"] == result["tuning"]
+
+
+INTERRUPTED_IN_TUNING = (
+    TUNED.replace(
+        "def train(run):\n",
+        "def train(run):\n    if run.variant == 'fast' and run.epochs == 6 and not STOPPED:\n"
+        "        STOPPED.append(True)\n        raise KeyboardInterrupt\n",
+    )
+    + "\nSTOPPED = []\n"
+)
+
+
+def test_an_interrupted_search_resumes_without_training_its_finished_trials_again(tmp_path):
+    recipe = write_recipe(tmp_path / "recipes", "tuned", INTERRUPTED_IN_TUNING)
+    options = RunOptions(out=str(tmp_path / "out"), verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        run_recipe(recipe, options)
+    before = len(recipe.CALLS)
+    result = run_recipe(recipe, options)
+    again = recipe.CALLS[before:]
+    assert all(call[0] == "fast" for call in again)  # slow's search and seeds were kept
+    assert [call[2] for call in again if call[3] == 3] == [6, 6]  # fast's rung 1, then its seeds
+    assert len(again) == 2 + 3
+    assert result["tuning"]["fast"]["chosen"] == {"learning_rate": 0.1}
+
+
+def test_quick_searches_its_own_smaller_space(tmp_path):
+    recipe = write_recipe(tmp_path / "recipes", "tuned", TUNED)
+    result = run_recipe(recipe, RunOptions(out=str(tmp_path / "out"), verbose=0, quick=True))
+    assert result["tuning"]["slow"]["space"] == {"learning_rate": [0.01, 0.1]}
+    assert [t["epochs"] for t in result["tuning"]["slow"]["trials"]] == [1, 1, 1]
