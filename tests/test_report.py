@@ -85,6 +85,12 @@ def test_total_time_without_a_usable_finish_adds_the_recipes_own_times(finished_
     assert total_time(results) == "Total time: the recipes' own times add up to 1.5 minutes for 2 recipes."
 
 
+def test_a_tuned_variant_names_the_point_its_seeds_trained_at():
+    stats = {"mean": 1.0, "std": 0.0, "values": [1.0, 1.0]}
+    variants = {"adam": {"summary": {"loss": stats}, "nuisance": {"learning_rate": 0.003}}, "sgd": {"summary": {}}}
+    assert [name for name, _ in measure_table({"variants": variants})[1]] == ["adam (learning_rate 0.003)", "sgd"]
+
+
 def test_the_measure_table_leaves_out_bookkeeping():
     stats = {"mean": 1.0, "std": 0.0, "values": [1.0, 1.0]}
     summary = {"test_accuracy": stats, "fit_seconds": stats, "steps_per_execution": stats, "seconds": stats}
@@ -216,7 +222,9 @@ def hostile_result(name, hostile=HOSTILE):
                 "points": {hostile: {"verdict": hostile, "parts": {hostile: part}}},
             }
         },
-        "variants": {hostile: {"summary": {hostile: table, "test_accuracy": table}, "runs": []}},
+        "variants": {
+            hostile: {"summary": {hostile: table, "test_accuracy": table}, "nuisance": {hostile: hostile}, "runs": []}
+        },
         "plots": [hostile, "../../outside.png", "/etc/outside.png"],
         "config": {"resolved": {hostile: hostile}, "dataset": hostile, "quick": hostile},
         "scale": {"device": hostile, "strategy": hostile, "replicas": hostile},

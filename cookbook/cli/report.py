@@ -101,11 +101,18 @@ def _mapping(value):
     return value if isinstance(value, dict) else {}
 
 
+def tuned_name(variant, nuisance):
+    """`adam (learning_rate 0.003)`: a variant with the nuisance point its seeds trained at."""
+    point = ", ".join(f"{name} {number(value)}" for name, value in _mapping(nuisance).items())
+    return f"{variant} ({point})" if point else variant
+
+
 def measure_table(result):
     """`(measures, rows)`: a row per variant, `(variant, [(mean ± std, per-seed values) per measure])`,
     over every numeric measure the variants' summaries share (those some lack are left blank)."""
     variants = {
-        name: _mapping(_mapping(content).get("summary")) for name, content in _mapping(result.get("variants")).items()
+        tuned_name(name, _mapping(content).get("nuisance")): _mapping(_mapping(content).get("summary"))
+        for name, content in _mapping(result.get("variants")).items()
     }
     measures = []
     for summary in variants.values():

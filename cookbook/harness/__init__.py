@@ -4,7 +4,8 @@
 - `recipe`: the recipe protocol, a module's declarations checked; `plan`: its settings,
   variants, conditions and seeds under the options, computed once;
 - `experiment`: every variant under every condition with every seed, and the result file;
-  `run`: the `Run` each `train(run)` receives; `fusion`: a variant's seeds trained as one
+  `run`: the `Run` each `train(run)` receives; `tuning`: a variant's nuisance
+  hyperparameters searched before its seeds train; `fusion`: a variant's seeds trained as one
   model (`fused`: that model);
 - `trainer`: `fit` and `evaluate` with the standard callbacks, histories, backups
   (`checkpoints`) and one traced graph per architecture (`cookbook.twins`);
