@@ -1,6 +1,7 @@
 """`cookbook run --jobs`: a tour's recipes several at a time, each in a process of its own."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -170,6 +171,54 @@ def test_ctrl_c_that_comes_out_of_tensorflow_as_another_error_is_still_an_interr
     assert "Run the same command again to resume" in tour.stderr
     assert not (tmp_path / "out" / "stopped" / "error.log").exists()
     assert not (tmp_path / "out" / "other").exists()  # the tour stopped there
+
+
+STOPPED_INSIDE_TENSORFLOW_IN_A_WORKER = SCORES.replace(
+    "def train(run):\n",
+    """def train(run):
+    import multiprocessing, os, pathlib, time
+
+    if multiprocessing.parent_process() is not None:  # a worker, until the tour stops it
+        try:
+            pathlib.Path(os.environ["COOKBOOK_TEST_MARKER"]).touch()
+            time.sleep(120)
+        except KeyboardInterrupt:
+            raise SystemError("returned a result with an exception set") from None  # as TensorFlow's C++ can
+    time.sleep(120)  # the tour's process, until Ctrl-C
+""",
+)
+
+
+def test_a_worker_stopped_inside_tensorflow_stops_and_fails_nothing(tmp_path):
+    """The tour stops its workers with SIGTERM; a worker's interrupt that comes out of TensorFlow
+    as another error must still stop it, not fail its recipe and wait for the next one."""
+    for name in ("first", "second"):
+        write_recipe(tmp_path / "recipes", name, STOPPED_INSIDE_TENSORFLOW_IN_A_WORKER)
+    marker = tmp_path / "worker-started"
+    tour = subprocess.Popen(
+        [sys.executable, "-m", "cookbook", "run", *(tmp_path / "recipes" / f"{n}.py" for n in ("first", "second"))]
+        + ["--jobs", "2", "--out", tmp_path / "out"],
+        cwd=ROOT,
+        env=environment(COOKBOOK_TEST_MARKER=str(marker)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists() and tour.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # the tour's own recipe under way too
+    tour.send_signal(signal.SIGINT)
+    try:
+        output = tour.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        for pid in child_pids(tour.pid):
+            os.kill(pid, signal.SIGKILL)
+        tour.kill()
+        raise AssertionError(f"the interrupted tour did not end: {tour.communicate()[0]}") from None
+    assert tour.returncode == 130, output
+    assert not list((tmp_path / "out").glob("*/error.log")), output
 
 
 def _state(pid):

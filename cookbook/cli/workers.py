@@ -86,8 +86,22 @@ class Workers:
         for process, _ in self._workers.values():
             if process.is_alive():
                 process.terminate()  # an interrupt, or an error: what it trained resumes
-            process.join()
+        for process, _ in self._workers.values():
+            while process.is_alive():
+                # A process ends only once what it put on a queue is read: read on while it stops.
+                self._print_waiting_output()
+                process.join(POLL_SECONDS)
+        self._print_waiting_output()
         return False
+
+    def _print_waiting_output(self):
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except (queue.Empty, OSError, ValueError):
+                return
+            if event[0] == "output":
+                self._handle(*event)
 
     def run(self, items, modules, plans, options, progress):
         """Runs each recipe (`items[k]` its name or path, `modules[k]` the module loaded from
@@ -201,7 +215,12 @@ def _serve(tasks, events, verbose):
     signal.signal(signal.SIGTERM, _stop)  # and stops it so: what it trained is saved first
     sys.stdout, sys.stderr = _Forward(events, "stdout"), _Forward(events, "stderr")
     try:
-        _work(tasks, events, verbose)
+        from cookbook.cli import console
+
+        # Noted, as in the tour's process: an interrupt that comes out of TensorFlow as another
+        # error is still the tour stopping this worker, not its recipe failing.
+        with console.interrupts_noticed():
+            _work(tasks, events, verbose)
     except KeyboardInterrupt:
         return  # stopped by the tour's process, perhaps before its first task (the tour ended)
 
