@@ -247,6 +247,51 @@ def test_a_worker_stopped_before_its_first_task_leaves_quietly():
     assert not any("Traceback" in str(event) for event in told), told
 
 
+SWALLOWING_WORKER = """
+import time
+
+from cookbook.cli import console
+from cookbook.cli import workers
+
+
+def import_swallowing_interrupts(verbose, events):
+    events.put(("importing",))
+    end = time.monotonic() + 3
+    while time.monotonic() < end:
+        try:
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pass  # as an import inside TensorFlow's C++ code can
+
+
+def serve(tasks, events):
+    console.import_tensorflow = lambda verbose: import_swallowing_interrupts(verbose, events)
+    workers._serve(tasks, events, False)
+"""
+
+
+def test_a_worker_whose_interrupt_was_swallowed_still_stops(tmp_path, monkeypatch):
+    """Stopped while it starts (CI's hung `--jobs 2` tour): an interrupt lost inside an import
+    must still end the worker, not leave it waiting for a task the tour will never send."""
+    import importlib
+    import multiprocessing
+
+    (tmp_path / "swallowing_worker.py").write_text(SWALLOWING_WORKER)
+    monkeypatch.syspath_prepend(str(tmp_path))  # a spawned process imports its target by name
+    helper = importlib.import_module("swallowing_worker")
+    context = multiprocessing.get_context("spawn")
+    tasks, events = context.Queue(), context.Queue()
+    process = context.Process(target=helper.serve, args=(tasks, events), name="cookbook-worker")
+    process.start()
+    assert events.get(timeout=120) == ("importing",)
+    process.terminate()
+    process.join(60)
+    if process.is_alive():
+        process.kill()
+        raise AssertionError("the worker went on waiting for work after the tour stopped it")
+    assert process.exitcode == 0
+
+
 def test_jobs_auto_is_two_at_most_and_one_under_a_strategy(monkeypatch):
     def options(jobs, strategy="none"):
         return RunOptions(jobs=jobs, scale=ScaleOptions(strategy=strategy))

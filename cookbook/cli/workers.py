@@ -233,14 +233,16 @@ def _work(tasks, events, verbose):
 
     parent = os.getppid()
     while True:
+        if console.was_interrupted():
+            return  # stopped while it started, the interrupt lost inside an import
         events.put(("ready", os.getpid()))
         while True:
             try:
                 task = tasks.get(timeout=POLL_SECONDS)
                 break
             except queue.Empty:
-                if os.getppid() != parent:
-                    return  # the tour's process is gone
+                if os.getppid() != parent or console.was_interrupted():
+                    return  # the tour's process is gone, or stopped this one
         if task is None:
             gc.freeze()  # exit without the last garbage collection: see cookbook.cli.commands.exit_quickly
             return
