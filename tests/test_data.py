@@ -225,8 +225,9 @@ def test_training_set_sizes_are_the_regime_axis_of_the_settings():
     from recipes import ensemble
 
     assert training_fractions((10, 25, 100)) == {"10%": 0.1, "25%": 0.25, "100%": 1.0}
-    for recipe in (convolution, dropout, ensemble):
+    for recipe in (dropout, ensemble):
         assert recipe.conditions({"training_percents": (25, 100)}) == {"25%": 0.25, "100%": 1.0}
+    assert convolution.conditions({"canvas_factors": (1, 3)}) == {"1x": 1, "3x": 3}  # its axis is the canvas
     quick = {**dropout.DEFAULTS, **dropout.QUICK}
     assert list(dropout.conditions(quick)) == ["10%", "100%"]
     assert list(dropout.conditions(dropout.DEFAULTS)) == ["10%", "25%", "50%", "100%"]

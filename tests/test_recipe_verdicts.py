@@ -62,7 +62,7 @@ def convolution(case):
     cnn = {"holds": 0.96, "fails": 0.85, "unsure": 0.96}[case]
     same = per_seed(0.90, flip=0.97 if case == "unsure" else None)
     sizes = {size: {"cnn": records(test_accuracy=per_seed(cnn)), "mlp_same_weights": records(test_accuracy=same),
-                    "mlp_large": records(test_accuracy=per_seed(0.95))} for size in ("10%", "25%", "100%")}  # fmt: skip
+                    "mlp_large": records(test_accuracy=per_seed(0.95))} for size in ("1x", "2x", "3x")}  # fmt: skip
     return results(sizes)
 
 
@@ -77,7 +77,7 @@ def pooling(case):
             name: records(
                 flops=flops[name],
                 test_accuracy=values,
-                shifted_accuracy=[{shift: values[i] for shift in ("0", "1/8", "1/4", "3/8")} for i in SEEDS],
+                shifted_accuracy=[{shift: values[i] for shift in ("0 px", "1 px", "2 px", "3 px")} for i in SEEDS],
             )
             for name, values in accuracy.items()
         }
@@ -87,13 +87,12 @@ def pooling(case):
 def relu(case):
     relu_epoch = {"holds": 1, "fails": 9, "unsure": 1}[case]
     tanh = [6, 6, 6, 6, 2 if case == "unsure" else 6]
-    return results(
-        {
-            "relu": records(history=[{"accuracy": curve(relu_epoch)}] * 5, log10_first_to_last_grad=per_seed(0.0)),
-            "tanh": records(history=[{"accuracy": curve(e)} for e in tanh], log10_first_to_last_grad=per_seed(-0.5)),
-            "sigmoid": records(history=[{"accuracy": curve(None)}] * 5, log10_first_to_last_grad=per_seed(-4.0)),
-        }
-    )
+    network = {
+        "relu": records(history=[{"accuracy": curve(relu_epoch)}] * 5, log10_first_to_last_grad=per_seed(0.0)),
+        "tanh": records(history=[{"accuracy": curve(e)} for e in tanh], log10_first_to_last_grad=per_seed(-0.5)),
+        "sigmoid": records(history=[{"accuracy": curve(None)}] * 5, log10_first_to_last_grad=per_seed(-4.0)),
+    }
+    return results({name: network for name in ("4-small", "8-small", "16-he")})
 
 
 def batchnorm(case):

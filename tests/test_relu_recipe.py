@@ -1,6 +1,7 @@
 """The relu recipe end to end, through the CLI, in quick mode."""
 
 import json
+import types
 
 import pytest
 from click.testing import CliRunner
@@ -8,6 +9,12 @@ from click.testing import CliRunner
 from cookbook.cli import main
 from cookbook.statistics import VERDICTS
 from tests.timings import without_timings
+
+
+def load_recipe_module():
+    from cookbook.cli.registry import load_recipe
+
+    return load_recipe("relu")
 
 
 def differences(a, b, path=""):
@@ -37,17 +44,47 @@ def test_run_writes_result_plots_and_history(two_runs):
     assert result["recipe"] == "relu"
     assert result["verdict"] in VERDICTS
     assert "training accuracy" in result["evidence"]
-    assert set(result["variants"]) == {"relu", "tanh", "sigmoid"}
-    assert result["config"]["resolved"] == {"epochs": 2, "batch_size": 32, "seeds": 2}
+    networks = ("4-small", "16-he")  # --quick: the anchor and the far corner of the regime
+    assert set(result["variants"]) == {
+        f"{name} @ {network}" for name in ("relu", "tanh", "sigmoid") for network in networks
+    }
+    assert result["config"]["resolved"] == {"epochs": 2, "batch_size": 32, "seeds": 2, "networks": list(networks)}
     assert result["environment"]["tensorflow"]
-    for variant in result["variants"].values():
+    assert list(result["measurements"]["regime"]["points"]) == list(networks)
+    for key, variant in result["variants"].items():
         assert [run["seed"] for run in variant["runs"]] == [0, 1]
         assert len(variant["runs"][0]["history"]["accuracy"]) == 2
-        assert len(variant["runs"][0]["initial_grad_norms"]) == 8  # 8 weight layers
+        depth = int(key.split(" @ ")[1].split("-")[0])
+        assert len(variant["runs"][0]["initial_grad_norms"]) == depth  # one per weight layer
+        assert variant["nuisance"] == {"learning_rate": 0.01}  # --quick's one-point space
     for plot in result["plots"]:
         assert (out / "relu" / plot).stat().st_size > 1000
-    assert len(list((out / "relu" / "history").glob("*.csv"))) == 6
+    assert len(list((out / "relu" / "history").glob("*.csv"))) == 12
     assert "relu" in output and result["verdict"] in output  # the verdict table
+
+
+def test_the_network_names_the_axis_points_and_a_bad_one_is_refused():
+    relu = load_recipe_module()
+    assert relu.conditions({"networks": ("16-he", "4-small")}) == {"16-he": (16, "he"), "4-small": (4, "small")}
+    for bad in ("16", "one-he", "1-he", "8-xavier"):
+        with pytest.raises(ValueError, match="DEPTH-INIT"):
+            relu.parse_network(bad)
+
+
+def test_each_initialization_draws_its_scale():
+    import keras
+    import numpy as np
+
+    relu = load_recipe_module()
+    facts = types.SimpleNamespace(input_shape=(8, 8, 1), num_classes=10)
+    scales = {}
+    for initializer in relu.INITIALIZERS:
+        model = relu.build_model(facts, "relu", (16, initializer), 0.01)
+        kernel = keras.ops.convert_to_numpy(model.get_layer("conv_8").kernel)  # 3x3x16 fan-in
+        scales[initializer] = float(np.std(kernel))
+    assert abs(scales["small"] - 0.01) < 0.002
+    assert abs(scales["glorot"] - np.sqrt(2 / (144 + 144))) < 0.01  # uniform: variance 2 / (in + out)
+    assert abs(scales["he"] - np.sqrt(2 / 144)) < 0.02  # truncated normal, std sqrt(2 / fan-in)
 
 
 def test_verdict_parts_follow_from_the_measurements(two_runs):
@@ -63,7 +100,7 @@ def test_sigmoid_gradient_vanishes_toward_the_input(two_runs):
     """The textbook effect the recipe exists to show, on the real embedded data."""
     (out, _), _ = two_runs
     result = json.loads((out / "relu" / "result.json").read_text())
-    attenuation = result["measurements"]["log10_first_to_last_grad"]
+    attenuation = result["measurements"]["by_network"]["16-he"]["log10_first_to_last_grad"]
     assert attenuation["sigmoid"]["mean"] < -2  # over 100x smaller at the first layer
     assert attenuation["relu"]["mean"] > attenuation["sigmoid"]["mean"] + 2
 

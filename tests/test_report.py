@@ -274,7 +274,7 @@ def test_every_string_of_a_result_reaches_the_markdown_report_as_text(tmp_path, 
     for tag, attrs in parts.elements:
         assert not [key for key in attrs if key.startswith("on")], (tag, attrs)
         assert attrs.get("href", "#").startswith("#"), (tag, attrs)
-    assert tags.count("table") == 3  # the tour's, the regime's and the variants'
+    assert tags.count("table") == 4  # the tour's, the regime map, the regime's and the variants'
     rows = markdown.read_text().split("## ", 1)[1]
     widths = {line.count("|") - line.count("\\|") for line in rows.splitlines() if line.startswith("|")}
     assert widths == {4}  # 3 cells in every row of both tables: no stray cell from a string

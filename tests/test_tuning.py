@@ -41,6 +41,19 @@ def test_a_trial_without_a_number_ranks_last_and_ties_keep_the_earlier(failed):
     assert search["chosen"] == {"learning_rate": 0.001}
 
 
+def test_a_space_of_one_point_is_chosen_without_training_a_trial():
+    one = tuning(quick_space={"learning_rate": (0.01,)})
+
+    def evaluate(nuisance, epochs):
+        raise AssertionError("a trial was trained")
+
+    assert successive_halving(one.trials(quick=True), [1, 3], 3, evaluate) == {
+        "trials": [],
+        "chosen": {"learning_rate": 0.01},
+    }
+    assert trial_count(one, 9, quick=True) == 0 and trial_count(one, 9) == 6
+
+
 def test_rungs_end_at_the_recipes_epochs_and_quick_uses_its_own_space():
     assert tuning().rung_epochs(15) == [5, 15]
     assert tuning(rungs=3).rung_epochs(2) == [1, 1, 2]

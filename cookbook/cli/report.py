@@ -181,6 +181,68 @@ def regime_table(result):
     return str(regime.get("axis", "regime")), parts, rows
 
 
+def regime_map(results):
+    """One row per recipe with a regime: `(recipe, axis, [(point, verdict, is_anchor)])`,
+    read from each result's regime (a recipe without one has no row)."""
+    rows = []
+    for result in results:
+        regime = _mapping(_mapping(result.get("measurements")).get("regime"))
+        points = _mapping(regime.get("points"))
+        if points:
+            cells = [(str(name), str(_mapping(point).get("verdict", "")), str(regime.get("anchor")) == name)
+                     for name, point in points.items()]  # fmt: skip
+            rows.append((str(result["recipe"]), str(regime.get("axis", "regime")), cells))
+    return rows
+
+
+def markdown_regime_map(results):
+    """The regime map as a Markdown table: each recipe's points with their verdicts, the
+    anchor's point in bold and marked."""
+    rows = regime_map(results)
+    if not rows:
+        return []
+
+    def cell(point, verdict, anchor):
+        text = f"{md(point)}: {md(verdict)}"
+        return f"**{text} (anchor)**" if anchor else text
+
+    return [
+        "Where each guideline held, along its regime axis:",
+        "",
+        "| recipe | regime axis | verdict at each point |",
+        "|---|---|---|",
+        *(
+            f"| [{md(recipe)}](#{md_link(recipe)}) | {md(axis)} | " + "; ".join(cell(*c) for c in cells) + " |"
+            for recipe, axis, cells in rows
+        ),
+        "",
+    ]
+
+
+def html_regime_map(results):
+    e = html.escape
+    rows = regime_map(results)
+    if not rows:
+        return []
+    widest = max(len(cells) for _, _, cells in rows)
+
+    def cell(point, verdict, anchor):
+        text = f"{e(point)}<br>{e(verdict)}"
+        return f'<td class="{verdict_class(verdict)}">' + (f"<b>&#9733; {text}</b>" if anchor else text) + "</td>"
+
+    return [
+        "<p>Where each guideline held, along its regime axis (&#9733;: the anchor paper's point):</p>",
+        f'<table><tr><th>recipe</th><th>regime axis</th><th colspan="{widest}">verdict at each point</th></tr>',
+        *(
+            f'<tr><td><a href="#{e(recipe)}">{e(recipe)}</a></td><td>{e(axis)}</td>'
+            + "".join(cell(*c) for c in cells)
+            + "</tr>"
+            for recipe, axis, cells in rows
+        ),
+        "</table>",
+    ]
+
+
 def markdown_regime(result):
     found = regime_table(result)
     if found is None:
@@ -290,6 +352,8 @@ def render_markdown(results, out):
             f"| [{md(r['recipe'])}](#{md_link(r['recipe'])}) | **{md(r['verdict'])}** | {r['seconds'] / 60:.1f} |"
             for r in results
         ),
+        "",
+        *markdown_regime_map(results),
     ]
     for result in results:
         name = result["recipe"]
@@ -317,6 +381,7 @@ table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 .holds { color: #176f2c; } .does-not-hold { color: #a11; } .inconclusive { color: #8a6d00; }
 .failed { color: #a11; } .skipped { color: #666; }
+td.holds { background: #e3f4e6; } td.does-not-hold { background: #fbe4e4; } td.inconclusive { background: #fbf3d9; }
 img { max-width: 100%; display: block; margin: 1em 0; }
 """
 
@@ -364,6 +429,7 @@ def render_html(results, out):
             for r in results
         ),
         "</table>",
+        *html_regime_map(results),
     ]
     for result in results:
         name = result["recipe"]

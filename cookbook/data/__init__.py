@@ -3,13 +3,15 @@
 Importing this package registers the offline `digits` TFDS builder.
 """
 
+from cookbook.data.canvas import on_canvas
 from cookbook.data.digits import Digits
 from cookbook.data.loading import DEFAULT_DATASET
 from cookbook.data.loading import Dataset
 from cookbook.data.loading import DatasetFacts
 from cookbook.data.loading import load_dataset
-from cookbook.data.loading import shifted
 from cookbook.data.loading import training_fractions
+from cookbook.data.shifts import random_offsets
+from cookbook.data.shifts import shift_images
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -17,6 +19,8 @@ __all__ = [
     "DatasetFacts",
     "Digits",
     "load_dataset",
-    "shifted",
+    "on_canvas",
+    "random_offsets",
+    "shift_images",
     "training_fractions",
 ]

@@ -134,19 +134,6 @@ class DataSource:
         return DatasetFacts(**self.description, split_sizes=sizes)
 
 
-def shifted(split, fraction):
-    """A batched split with every image moved down and right by `fraction` of its height and
-    width (rounded to whole pixels), the uncovered border filled with zeros."""
-
-    def shift(images, labels):
-        height, width = images.shape[1], images.shape[2]
-        down, right = round(fraction * height), round(fraction * width)
-        padded = tf.pad(images, [[0, 0], [down, 0], [right, 0], [0, 0]])
-        return padded[:, :height, :width, :], labels
-
-    return split.map(shift)
-
-
 def training_fractions(percents):
     """`{"10%": 0.1, ...}`: a regime axis of training-set sizes, as fractions of the split."""
     return {f"{percent:g}%": percent / 100 for percent in percents}

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from cookbook.analysis import Results
+from cookbook.data.canvas import on_canvas
 from cookbook.data.loading import open_dataset
 from cookbook.harness import scaling
 from cookbook.harness.fusion import FitRequest
@@ -155,12 +156,14 @@ class Experiment:
         self.progress.finish_run(run.description)
         return record
 
-    def dataset(self, seed, batch_size, train_fraction=1.0):
+    def dataset(self, seed, batch_size, train_fraction=1.0, canvas=1):
         """The run's dataset, shuffled by `seed`; `batch_size=None` gives full batches;
-        `train_fraction` keeps that much of the training split, chosen by `seed`."""
+        `train_fraction` keeps that much of the training split, chosen by `seed`; `canvas`
+        places every image on a canvas that many times its side (`cookbook.data.on_canvas`)."""
         if self.source is None:
             self.source = open_dataset(self.options.dataset, data_dir=self.options.data_dir)
-        return self.source.batched(batch_size, seed, replicas=self.scale.replicas, train_fraction=train_fraction)
+        source = on_canvas(self.source, canvas)
+        return source.batched(batch_size, seed, replicas=self.scale.replicas, train_fraction=train_fraction)
 
     def fit(self, run, model, data, epochs, callbacks):
         """`run.fit`: trains `model` through its architecture's twin, or with the other seeds'."""

@@ -33,7 +33,7 @@ def write_result(experiment, conclusion, runs, seconds):
     if conclusion.regime is not None:
         plot_regime(conclusion.regime, experiment.plot_path("regime"))
         experiment.plots.insert(0, experiment.plots.pop())
-    if experiment.searches:
+    if any(search["trials"] for search in experiment.searches.values()):  # a one-point space trains none
         plot_isolation(experiment.searches, experiment.plot_path("tuning"))
     if conclusion.parts:
         plot_decisions(conclusion.parts, experiment.plot_path("evidence"), title="What the verdict rests on")

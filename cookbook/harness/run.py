@@ -90,11 +90,12 @@ class Run:
             self._data = self.dataset()
         return self._data
 
-    def dataset(self, batch_size=RUN_BATCH_SIZE, *, train_fraction=1.0):
-        """The run's data at another batch size (`None`: each split in one batch), or with
-        only `train_fraction` of the training split (a subset chosen by the run's seed)."""
+    def dataset(self, batch_size=RUN_BATCH_SIZE, *, train_fraction=1.0, canvas=1):
+        """The run's data at another batch size (`None`: each split in one batch), with only
+        `train_fraction` of the training split (a subset chosen by the run's seed), or with
+        every image placed at a random position on a canvas `canvas` times its side."""
         batch_size = self.batch_size if batch_size is RUN_BATCH_SIZE else batch_size
-        return self._experiment.dataset(self.seed, batch_size, train_fraction)
+        return self._experiment.dataset(self.seed, batch_size, train_fraction, canvas)
 
     def plot_path(self, name):
         """Where to save a plot called `name`; it is listed in the result."""

@@ -82,7 +82,10 @@ def successive_halving(trials, rung_epochs, halving, evaluate):
 
     Returns `{"trials": [{"rung", "epochs", "nuisance", "objective"}], "chosen": nuisance}`.
     Ties keep the earlier trial in declared order, so the same records choose the same point.
+    A space of one point has nothing to choose between: it is chosen without a trial.
     """
+    if len(trials) == 1:
+        return {"trials": [], "chosen": trials[0]}
     history, alive = [], list(range(len(trials)))
     for rung, epochs in enumerate(rung_epochs):
         scores = {}
@@ -99,6 +102,8 @@ def successive_halving(trials, rung_epochs, halving, evaluate):
 def trial_count(tuning, epochs, quick=False):
     """How many trainings the search makes for one variant under one condition."""
     alive, count = len(tuning.trials(quick)), 0
+    if alive == 1:
+        return 0
     for _ in tuning.rung_epochs(epochs):
         count += alive
         alive = math.ceil(alive / tuning.halving)
