@@ -30,10 +30,10 @@ def test_every_image_is_kept_whole_somewhere_on_a_zero_canvas(source, factor):
     for image, placed in zip(images, placed_images):
         # the image's own pixels, unchanged, in one window; zeros everywhere else
         top, left = next(
-            (t, l)
-            for t in range(height * (factor - 1) + 1)
-            for l in range(width * (factor - 1) + 1)
-            if np.array_equal(placed[t : t + height, l : l + width], image)
+            (row, column)
+            for row in range(height * (factor - 1) + 1)
+            for column in range(width * (factor - 1) + 1)
+            if np.array_equal(placed[row : row + height, column : column + width], image)
         )
         rest = placed.copy()
         rest[top : top + height, left : left + width] = 0

@@ -157,3 +157,34 @@ def test_quick_searches_its_own_smaller_space(tmp_path):
     result = run_recipe(recipe, RunOptions(out=str(tmp_path / "out"), verbose=0, quick=True))
     assert result["tuning"]["slow"]["space"] == {"learning_rate": [0.01, 0.1]}
     assert [t["epochs"] for t in result["tuning"]["slow"]["trials"]] == [1, 1, 1]
+
+
+def test_the_epoch_budget_is_where_the_chosen_trials_validation_peaked():
+    tuned = tuning(epochs_from="val_accuracy")
+    assert tuned.budget_from({"val_accuracy": [0.5, 0.7, 0.9, 0.9, 0.8]}) == {"epochs": 3}  # the first peak
+    assert tuned.budget_from({"val_accuracy": [float("nan"), 0.2]}) == {"epochs": 2}
+    assert tuned.budget_from({"val_accuracy": [float("nan")]}) == {} == tuned.budget_from(None)
+    assert tuning().budget_from({"val_accuracy": [0.5, 0.7]}) == {}  # not asked for
+    with pytest.raises(ValueError, match="epochs_from"):
+        Tuning({"epochs": (1, 2)}, lambda record: 0.0, "score", epochs_from="val_accuracy")
+
+
+EARLY_STOPPED = TUNED.replace(
+    '    quick_space={"learning_rate": (0.01, 0.1)},\n)',
+    '    quick_space={"learning_rate": (0.01, 0.1)},\n    epochs_from="val_accuracy",\n)',
+).replace(
+    '    return {"val_score": closeness',
+    "    peak = 2 if run.variant == 'fast' else 5  # the epoch each variant's validation peaks at\n"
+    "    history = {'val_accuracy': [1 - abs(epoch - peak) / 10 for epoch in range(1, run.epochs + 1)]}\n"
+    '    return {"history": history, "val_score": closeness',
+)
+
+
+def test_decisive_seeds_train_the_tuned_epoch_budget(tmp_path):
+    recipe = write_recipe(tmp_path / "recipes", "tuned", EARLY_STOPPED)
+    result = run_recipe(recipe, RunOptions(out=str(tmp_path / "out"), verbose=0, seed=3))
+    decisive = [(variant, rate, epochs) for variant, rate, epochs, seed in recipe.CALLS if seed != 6]
+    assert decisive == [("slow", 0.01, 5)] * 3 + [("fast", 0.1, 2)] * 3
+    assert result["tuning"]["fast"]["chosen"] == {"learning_rate": 0.1, "epochs": 2}
+    assert result["variants"]["slow"]["nuisance"] == {"learning_rate": 0.01, "epochs": 5}
+    assert "epochs where val_accuracy peaked" in result["tuning"]["slow"]["rule"]

@@ -105,14 +105,22 @@ class Experiment:
         if tuning is None:
             return {}
 
+        histories = {}
+
         def evaluate(nuisance, epochs):
             trial = Run(self, variant, spec, condition, condition_spec, self.plan.tuning_seed, nuisance, epochs)
-            return tuning.objective(self.record(trial))
+            record = self.record(trial)
+            histories[trial.name] = record.get("history")
+            return tuning.objective(record)
 
         quick = self.options.quick
-        search = successive_halving(
-            tuning.trials(quick), tuning.rung_epochs(self.plan.settings["epochs"]), tuning.halving, evaluate
-        )
+        rungs = tuning.rung_epochs(self.plan.settings["epochs"])
+        search = successive_halving(tuning.trials(quick), rungs, tuning.halving, evaluate)
+        if search["trials"]:
+            last = Run(
+                self, variant, spec, condition, condition_spec, self.plan.tuning_seed, search["chosen"], rungs[-1]
+            )
+            search["chosen"] = {**search["chosen"], **tuning.budget_from(histories[last.name])}
         self.searches[result_key(variant, condition)] = {
             **tuning.describe(quick),
             "seed": self.plan.tuning_seed,

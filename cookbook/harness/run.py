@@ -59,7 +59,10 @@ class Run:
 
     @property
     def epochs(self):
-        return self.settings["epochs"] if self.trial_epochs is None else self.trial_epochs
+        """A trial's rung, or the tuned epoch budget (`Tuning.epochs_from`), or the settings'."""
+        if self.trial_epochs is not None:
+            return self.trial_epochs
+        return self.nuisance.get("epochs", self.settings["epochs"])
 
     @property
     def batch_size(self):

@@ -30,7 +30,13 @@ class Tuning:
     (a run that never produced it, a diverged one say, returns None or NaN: worst);
     `objective_name`: what it measures, for the isolation plot and result.json;
     `halving`: successive halving's factor (3: a third of the trials go on, three times as long);
-    `rungs`: how many lengths (1: every trial trains the recipe's whole epochs).
+    `rungs`: how many lengths (1: every trial trains the recipe's whole epochs);
+    `epochs_from`: a per-epoch validation metric of the history (`"val_accuracy"`): the epoch
+    budget is tuned too, as early stopping would choose it. The recipe's epochs are the
+    longest budget; the chosen trial's history says after which epoch the metric peaked
+    (the first such), and the decisive seeds train that many (`run.nuisance["epochs"]`).
+    Reading it from one long trial is exact: a shorter training is the same run stopped
+    sooner, as nothing in a fit depends on how many epochs are still to come.
     """
 
     space: dict
@@ -39,6 +45,7 @@ class Tuning:
     quick_space: dict = None
     halving: int = 3
     rungs: int = 2
+    epochs_from: str = None
 
     def __post_init__(self):
         for name, values in {**self.space, **(self.quick_space or {})}.items():
@@ -46,6 +53,8 @@ class Tuning:
                 raise ValueError(f"Tuning space {name!r}: a name and at least one value are needed.")
         if not callable(self.objective):
             raise ValueError("Tuning objective must be a function of a run's record.")
+        if self.epochs_from is not None and ("epochs" in self.space or not isinstance(self.epochs_from, str)):
+            raise ValueError("Tuning epochs_from names a history metric, and then 'epochs' is not in the space.")
         if not (
             isinstance(self.halving, int) and self.halving >= 2 and isinstance(self.rungs, int) and self.rungs >= 1
         ):
@@ -65,8 +74,17 @@ class Tuning:
         return {
             "space": {name: list(values) for name, values in space.items()},
             "objective": self.objective_name,
-            "rule": f"successive halving, factor {self.halving}, {self.rungs} rung(s)",
+            "rule": f"successive halving, factor {self.halving}, {self.rungs} rung(s)"
+            + (f"; epochs where {self.epochs_from} peaked" if self.epochs_from else ""),
         }
+
+    def budget_from(self, history):
+        """The epochs the decisive seeds train: `{"epochs": E}` with E the first epoch where
+        the history's `epochs_from` metric peaked, or `{}` without `epochs_from` (or readings)."""
+        values = [score(value) for value in (history or {}).get(self.epochs_from, [])] if self.epochs_from else []
+        if not values or max(values) == -math.inf:
+            return {}
+        return {"epochs": values.index(max(values)) + 1}
 
 
 def score(value):
