@@ -257,6 +257,8 @@ def plot_isolation(searches, path):
     """
     panels = {}
     for key, search in searches.items():
+        if not search["trials"]:  # a one-point space: nothing was searched
+            continue
         variant, _, condition = key.partition(" @ ")
         panels.setdefault(condition, {})[variant] = search
     figure, all_axes = plt.subplots(len(panels), 1, figsize=(6.8, 0.8 + 2.6 * len(panels)), squeeze=False)

@@ -188,3 +188,37 @@ def test_decisive_seeds_train_the_tuned_epoch_budget(tmp_path):
     assert result["tuning"]["fast"]["chosen"] == {"learning_rate": 0.1, "epochs": 2}
     assert result["variants"]["slow"]["nuisance"] == {"learning_rate": 0.01, "epochs": 5}
     assert "epochs where val_accuracy peaked" in result["tuning"]["slow"]["rule"]
+
+
+def test_quasi_random_rates_spread_over_the_log_range_and_nest():
+    from cookbook.harness.tuning import quasi_random_log
+
+    sixteen = quasi_random_log(16, 1e-4, 1.0)
+    assert len(set(sixteen)) == 16 and min(sixteen) == 1e-4 and max(sixteen) < 1.0
+    exponents = sorted(math.log10(rate) for rate in sixteen)
+    assert max(b - a for a, b in zip(exponents, exponents[1:])) < 0.3  # no gap over a third of a decade
+    assert quasi_random_log(4, 1e-4, 1.0) == sixteen[:4]  # a larger budget tries every smaller one's points
+    assert sorted(quasi_random_log(4, 1e-4, 1.0)) == [1e-4, 1e-3, 1e-2, 1e-1]
+    with pytest.raises(ValueError, match="count"):
+        quasi_random_log(0, 1e-4, 1.0)
+
+
+BUDGETED = TUNED.replace(
+    'TUNING = Tuning(\n    {"learning_rate": (0.001, 0.01, 0.1, 1.0)},',
+    "CONDITIONS = {'one': 1, 'four': 4}\n"
+    "def space(variant, budget):\n"
+    "    return {'learning_rate': (0.02,) if budget == 1 else (0.001, 0.01, 0.1, 1.0)[:budget]}\n"
+    "TUNING = Tuning(\n    space,",
+).replace('score = results.column("test_score")', 'score = results.at("four").column("test_score")')
+
+
+def test_a_space_may_depend_on_the_variant_and_the_condition(tmp_path):
+    recipe = write_recipe(tmp_path / "recipes", "tuned", BUDGETED)
+    options = RunOptions(out=str(tmp_path / "out"), verbose=0, seed=3)
+    assert Plan.of(recipe, options).runs == 2 * 3 + 2 * (3 + 6)  # 'one' trains no trial
+    result = run_recipe(recipe, options)
+    assert result["variants"]["fast @ one"]["nuisance"] == {"learning_rate": 0.02}
+    assert result["tuning"]["fast @ one"]["trials"] == []
+    assert result["tuning"]["fast @ four"]["chosen"] == {"learning_rate": 0.1}
+    assert result["tuning"]["slow @ four"]["space"] == {"learning_rate": [0.001, 0.01, 0.1, 1.0]}
+    assert len([call for call in recipe.CALLS if call[3] == 6]) == 2 * 6  # trials only where there is a choice

@@ -115,14 +115,14 @@ class Experiment:
 
         quick = self.options.quick
         rungs = tuning.rung_epochs(self.plan.settings["epochs"])
-        search = successive_halving(tuning.trials(quick), rungs, tuning.halving, evaluate)
+        search = successive_halving(tuning.trials(quick, variant, condition_spec), rungs, tuning.halving, evaluate)
         if search["trials"]:
             last = Run(
                 self, variant, spec, condition, condition_spec, self.plan.tuning_seed, search["chosen"], rungs[-1]
             )
             search["chosen"] = {**search["chosen"], **tuning.budget_from(histories[last.name])}
         self.searches[result_key(variant, condition)] = {
-            **tuning.describe(quick),
+            **tuning.describe(quick, variant, condition_spec),
             "seed": self.plan.tuning_seed,
             "budget": len(search["trials"]),
             **to_json_value(search),

@@ -35,16 +35,21 @@ class Plan:
         validation numbers that chose a setting are not the ones the verdict reads."""
         return self.seeds[-1] + 1
 
-    @property
-    def trials_per_variant(self):
+    def trials_for(self, variant, condition_spec):
         """Tuning trainings for one variant under one condition (0 without `TUNING`)."""
         tuning = self.recipe.tuning
-        return 0 if tuning is None else trial_count(tuning, self.settings["epochs"], self.options.quick)
+        if tuning is None:
+            return 0
+        return trial_count(tuning, self.settings["epochs"], self.options.quick, variant, condition_spec)
 
     @property
     def runs(self):
         """How many trainings it makes, tuning trials included."""
-        return len(self.variants) * len(self.conditions) * (len(self.seeds) + self.trials_per_variant)
+        return sum(
+            len(self.seeds) + self.trials_for(variant, condition_spec)
+            for variant in self.variants
+            for condition_spec in self.conditions.values()
+        )
 
 
 def resolve_settings(options, defaults, quick=None, extra_seeds=0):

@@ -19,13 +19,17 @@ import dataclasses
 import itertools
 import math
 
+import scipy.stats
+
 
 @dataclasses.dataclass(frozen=True)
 class Tuning:
     """A recipe's nuisance search.
 
-    `space`: `{name: values}`, searched as a grid (`run.nuisance[name]` in `train`);
-    `quick_space`: the smaller grid `--quick` uses (default: `space`);
+    `space`: `{name: values}`, searched as a grid (`run.nuisance[name]` in `train`), or a
+    function `(variant name, condition spec) -> {name: values}` where the points depend on
+    them (an optimizer's own default, a budget of trials that is the regime axis);
+    `quick_space`: the smaller grid `--quick` uses (default: `space`), a dict or a function;
     `objective`: `record -> number`, higher is better, read from the validation split only
     (a run that never produced it, a diverged one say, returns None or NaN: worst);
     `objective_name`: what it measures, for the isolation plot and result.json;
@@ -48,9 +52,9 @@ class Tuning:
     epochs_from: str = None
 
     def __post_init__(self):
-        for name, values in {**self.space, **(self.quick_space or {})}.items():
-            if not isinstance(name, str) or not name.isidentifier() or len(values) == 0:
-                raise ValueError(f"Tuning space {name!r}: a name and at least one value are needed.")
+        for space in (self.space, self.quick_space):
+            if not (space is None or callable(space)):
+                _check_space(space)
         if not callable(self.objective):
             raise ValueError("Tuning objective must be a function of a run's record.")
         if self.epochs_from is not None and ("epochs" in self.space or not isinstance(self.epochs_from, str)):
@@ -60,17 +64,22 @@ class Tuning:
         ):
             raise ValueError("Tuning needs halving >= 2 and rungs >= 1 (whole numbers).")
 
-    def trials(self, quick=False):
-        """Every point of the grid, in declared order: `[{name: value}]`."""
+    def space_for(self, quick=False, variant=None, condition=None):
+        """The grid searched for `variant` (its name) under a condition (its spec)."""
         space = self.quick_space if quick and self.quick_space else self.space
+        return _check_space(space(variant, condition)) if callable(space) else space
+
+    def trials(self, quick=False, variant=None, condition=None):
+        """Every point of the grid, in declared order: `[{name: value}]`."""
+        space = self.space_for(quick, variant, condition)
         return [dict(zip(space, values)) for values in itertools.product(*space.values())]
 
     def rung_epochs(self, epochs):
         """The epochs of each rung, shortest first, the last one `epochs` (each at least 1)."""
         return [max(1, epochs // self.halving ** (self.rungs - 1 - rung)) for rung in range(self.rungs)]
 
-    def describe(self, quick=False):
-        space = self.quick_space if quick and self.quick_space else self.space
+    def describe(self, quick=False, variant=None, condition=None):
+        space = self.space_for(quick, variant, condition)
         return {
             "space": {name: list(values) for name, values in space.items()},
             "objective": self.objective_name,
@@ -85,6 +94,23 @@ class Tuning:
         if not values or max(values) == -math.inf:
             return {}
         return {"epochs": values.index(max(values)) + 1}
+
+
+def _check_space(space):
+    for name, values in space.items():
+        if not isinstance(name, str) or not name.isidentifier() or len(values) == 0:
+            raise ValueError(f"Tuning space {name!r}: a name and at least one value are needed.")
+    return space
+
+
+def quasi_random_log(count, low, high):
+    """`count` values spread over `[low, high)` on a log scale by a Sobol sequence (the Deep
+    Learning Tuning Playbook's quasi-random search): the first `n` of them are the search with
+    a budget of `n`, so a larger budget tries every point a smaller one did."""
+    if not (isinstance(count, int) and count >= 1 and 0 < low < high):
+        raise ValueError(f"quasi_random_log needs count >= 1 and 0 < low < high, got {count}, {low}, {high}.")
+    points = scipy.stats.qmc.Sobol(d=1, scramble=False).random_base2(max(0, math.ceil(math.log2(count))))[:count, 0]
+    return tuple(float(f"{low * (high / low) ** point:.3g}") for point in points)
 
 
 def score(value):
@@ -117,9 +143,9 @@ def successive_halving(trials, rung_epochs, halving, evaluate):
     return {"trials": history, "chosen": trials[alive[0]]}
 
 
-def trial_count(tuning, epochs, quick=False):
+def trial_count(tuning, epochs, quick=False, variant=None, condition=None):
     """How many trainings the search makes for one variant under one condition."""
-    alive, count = len(tuning.trials(quick)), 0
+    alive, count = len(tuning.trials(quick, variant, condition)), 0
     if alive == 1:
         return 0
     for _ in tuning.rung_epochs(epochs):
