@@ -120,7 +120,8 @@ def optimizers(case):
     runs = {name: [e] * 5 for name, e in epochs.items()}
     if case == "unsure":
         runs["rmsprop"][-1] = 1
-    return results({name: records(history=[{"val_accuracy": curve(e)} for e in per]) for name, per in runs.items()})
+    budget = {name: records(history=[{"val_accuracy": curve(e)} for e in per]) for name, per in runs.items()}
+    return results({"1 trial": budget, "4 trials": budget, "16 trials": budget}, budgets=(1, 4, 16))
 
 
 def minibatch(case):
