@@ -6,12 +6,15 @@ Anchor: Ioffe & Szegedy 2015: BN-Inception matched the baseline's accuracy in 14
     steps, and trained at 5x and 30x the learning rate.
 Measures: the same small ConvNet with and without batch normalization (`cookbook.layers`)
     after every convolution and the hidden dense layer, trained with SGD and momentum at
-    learning rates 0.01, 0.1, 0.5 and 1.0: steps and seconds to 90% validation accuracy, and
-    the highest learning rate at which each still reaches it, as ratios.
-Regime: the learning rate. Ioffe & Szegedy 2015 (Fig. 2, Table 2) counted steps at the
-    baseline's own learning rate and then raised it 5x and 30x, so the "fewer steps" part is
-    read at 0.01, the plain network's usual rate, and the higher rates are the second part.
-Time on CPU: about 6.7 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
+    learning rates from 0.01 to 1.0, and at 0.01 with 6 and 10 weight layers instead of 4:
+    steps and seconds to 90% validation accuracy, and the highest learning rate at which
+    each still reaches it.
+Regime: the learning rate, and the depth. Ioffe & Szegedy 2015 (Fig. 2, Table 2) counted
+    steps at the baseline's own learning rate and then raised it 5x and 30x, so the "fewer
+    steps" part is read at 0.01 with 4 weight layers, the plain network's usual rate, and the
+    higher rates are the second part; normalization was proposed for deep networks, whose
+    layers' inputs shift the most, so the gain should grow with depth.
+Time on CPU: about 8 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
     about 10 seconds.
 """
 
@@ -22,7 +25,9 @@ Each layer's inputs keep changing while the layers below them learn. Batch norma
 standardizes every feature over the mini-batch, then lets the network rescale and shift it
 with two learned parameters per feature. The paper's practical finding: networks train in
 far fewer steps and tolerate learning rates that make the plain network diverge. This recipe
-sweeps the learning rate for a network with and without it.
+sweeps the learning rate for a network with and without it, and at the plain network's rate
+makes both deeper (more blocks of the same kind), where the inputs of the top layers move
+the most while the layers below learn.
 """
 
 """
@@ -70,8 +75,10 @@ DEFAULTS = {
     "batch_size": 32,
     "seeds": EFFECT.affordable_seeds(AFFORDABLE_SEEDS),
     "learning_rates": (0.01, 0.1, 0.2, 0.35, 0.5, 1.0),
+    "depths": (6, 10),  # weight layers, beside the 4 of the learning-rate sweep, at BASE_LEARNING_RATE
 }
-QUICK = {"epochs": 2, "seeds": 1, "learning_rates": (0.01, 1.0)}  # both ends: both parts still run
+QUICK = {"epochs": 2, "seeds": 1, "learning_rates": (0.01, 1.0), "depths": (10,)}  # both ends of both axes
+BASE_DEPTH = 4  # small_convnet's two blocks, its dense layer and its output layer
 
 BASE_LEARNING_RATE = 0.01  # where the steps-to-target comparison is made
 MOMENTUM = 0.9
@@ -79,12 +86,23 @@ TARGET_ACCURACY = 0.90  # validation accuracy
 
 
 def variants(settings):
-    """`plain_lr0.01`, `bn_lr0.01`, ...: with and without batch normalization at each rate."""
-    return {
-        f"{'bn' if batch_norm else 'plain'}_lr{rate:g}": (batch_norm, rate)
-        for batch_norm in (False, True)
-        for rate in settings["learning_rates"]
-    }
+    """`plain_lr0.01`, `bn_lr0.01`, ...: with and without batch normalization at each rate,
+    and `plain_depth10`, `bn_depth10`, ...: deeper, at the base rate."""
+    found = {}
+    for batch_norm in (False, True):
+        kind = "bn" if batch_norm else "plain"
+        found.update({f"{kind}_lr{rate:g}": (batch_norm, rate, BASE_DEPTH) for rate in settings["learning_rates"]})
+        found.update({f"{kind}_depth{depth}": (batch_norm, BASE_LEARNING_RATE, depth) for depth in settings["depths"]})
+    return found
+
+
+def blocks(depth):
+    """The filters of a small ConvNet with `depth` weight layers (two of them dense): the
+    base's 16 then 32 filters, each repeated to fill the depth."""
+    convolutions = depth - 2
+    if convolutions < 2 or convolutions % 2:
+        raise ValueError(f"depth must be an even number of weight layers >= 4, got {depth!r}")
+    return (16,) * (convolutions // 2) + (32,) * (convolutions // 2)
 
 
 """
@@ -98,8 +116,9 @@ averages) would lag behind training by that much.
 
 
 def train(run):
-    batch_norm, learning_rate = run.spec
-    model = small_convnet(run.data.facts.input_shape, run.data.facts.num_classes, batch_norm=batch_norm)
+    batch_norm, learning_rate, depth = run.spec
+    facts = run.data.facts
+    model = small_convnet(facts.input_shape, facts.num_classes, filters=blocks(depth), batch_norm=batch_norm)
     model.compile(
         optimizers.Momentum(learning_rate, momentum=MOMENTUM), "sparse_categorical_crossentropy", metrics=["accuracy"]
     )
@@ -156,11 +175,20 @@ def judge(results):
     from the records."""
     steps = steps_to_target(results)
     highest = highest_rates(results)
+    pairs = {f"lr {rate:g}": f"lr{rate:g}" for rate in results.settings["learning_rates"]}
+    pairs.update(
+        {f"{depth} layers, lr {BASE_LEARNING_RATE:g}": f"depth{depth}" for depth in results.settings["depths"]}
+    )
     points = {
-        f"lr {rate:g}": {"fewer steps": lower(steps[f"bn_lr{rate:g}"], steps[f"plain_lr{rate:g}"], unit="steps")}
-        for rate in results.settings["learning_rates"]
+        point: {"fewer steps": lower(steps[f"bn_{suffix}"], steps[f"plain_{suffix}"], unit="steps")}
+        for point, suffix in pairs.items()
     }
-    regime = Regime("learning rate", points, anchor=f"lr {BASE_LEARNING_RATE:g}", paper="Ioffe & Szegedy 2015, Fig. 2")
+    regime = Regime(
+        f"learning rate ({BASE_DEPTH} weight layers), then depth",
+        points,
+        anchor=f"lr {BASE_LEARNING_RATE:g}",
+        paper="Ioffe & Szegedy 2015, Fig. 2",
+    )
     return Conclusion(
         parts={
             f"fewer steps at lr {BASE_LEARNING_RATE:g}": regime.parts["fewer steps"],
@@ -185,12 +213,22 @@ def conclude(results):
             f"At learning rate {BASE_LEARNING_RATE:g}, steps to {TARGET_ACCURACY:.0%} validation accuracy: "
             f"{reaching[f'bn_lr{BASE_LEARNING_RATE:g}']} with batch normalization, "
             f"{reaching[f'plain_lr{BASE_LEARNING_RATE:g}']} without. Highest learning rate that reached the "
-            f"target, per seed: {describe_rates(highest['bn'])} with, {describe_rates(highest['plain'])} without."
+            f"target, per seed: {describe_rates(highest['bn'])} with, {describe_rates(highest['plain'])} without. "
+            f"Deeper, at {BASE_LEARNING_RATE:g}: "
+            + "; ".join(
+                f"{depth} weight layers {reaching[f'bn_depth{depth}']} with, {reaching[f'plain_depth{depth}']} without"
+                for depth in results.settings["depths"]
+            )
+            + "."
         ),
         measurements={
             "target_accuracy": TARGET_ACCURACY,
             "steps_saved": judged.parts[f"fewer steps at lr {BASE_LEARNING_RATE:g}"].estimate,
             "steps_to_target": {kind: summarize(steps[f"{kind}_lr{BASE_LEARNING_RATE:g}"]) for kind in ("bn", "plain")},
+            "steps_to_target_by_depth": {
+                depth: {kind: summarize(steps[f"{kind}_depth{depth}"]) for kind in ("bn", "plain")}
+                for depth in results.settings["depths"]
+            },
             "highest_learning_rate": highest,
         },
     )
@@ -211,6 +249,21 @@ def draw_plots(results, rates):
             title=f"{label} batch normalization",
             hline=TARGET_ACCURACY,
         )
+    depths = {
+        BASE_DEPTH: f"lr{BASE_LEARNING_RATE:g}",
+        **{depth: f"depth{depth}" for depth in results.settings["depths"]},
+    }
+    plot_curves(
+        {
+            f"{kind} {depth} layers": curves[f"{kind}_{suffix}"]
+            for kind in ("plain", "bn")
+            for depth, suffix in depths.items()
+        },
+        results.plot_path("validation_accuracy_by_depth"),
+        ylabel="validation accuracy",
+        title=f"By depth, at learning rate {BASE_LEARNING_RATE:g}",
+        hline=TARGET_ACCURACY,
+    )
 
 
 """

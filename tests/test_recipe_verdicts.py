@@ -110,7 +110,9 @@ def batchnorm(case):
             runs[f"{kind}_lr{rate:g}"] = records(
                 steps_per_epoch=30, epochs_to_target=per, history=[{"val_accuracy": curve(e)} for e in per]
             )
-    return results(runs, learning_rates=rates)
+        for depth in (6, 10):  # deeper at the base rate: as at lr 0.01
+            runs[f"{kind}_depth{depth}"] = runs[f"{kind}_lr0.01"]
+    return results(runs, learning_rates=rates, depths=(6, 10))
 
 
 def optimizers(case):
