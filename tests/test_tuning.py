@@ -222,3 +222,34 @@ def test_a_space_may_depend_on_the_variant_and_the_condition(tmp_path):
     assert result["tuning"]["fast @ four"]["chosen"] == {"learning_rate": 0.1}
     assert result["tuning"]["slow @ four"]["space"] == {"learning_rate": [0.001, 0.01, 0.1, 1.0]}
     assert len([call for call in recipe.CALLS if call[3] == 6]) == 2 * 6  # trials only where there is a choice
+
+
+TUNED_RECIPES = ("convolution", "pooling", "relu", "dropout", "optimizers")
+
+
+@pytest.mark.parametrize("name", TUNED_RECIPES)
+def test_a_real_recipes_tuning_trials_read_validation_only(name, data_dir, tmp_path, monkeypatch):
+    """Test numbers exist for the chosen point alone: a trial's record has none (and skips
+    their cost). The real recipe, quick, with a two-point search so that trials run."""
+    import dataclasses as dc
+
+    from cookbook.cli.registry import load_recipe
+
+    recipe = load_recipe(name)
+    monkeypatch.setattr(
+        recipe, "TUNING", dc.replace(recipe.TUNING, quick_space=lambda *_: {"learning_rate": (0.001, 0.01)})
+    )
+    records, train = [], recipe.train
+
+    def kept(run):
+        record = train(run)
+        records.append((run.is_trial, record))
+        return record
+
+    monkeypatch.setattr(recipe, "train", kept)
+    options = RunOptions(out=str(tmp_path / "out"), verbose=0, quick=True, epochs=1, data_dir=data_dir)
+    result = run_recipe(recipe, options)
+    trials = [record for is_trial, record in records if is_trial]
+    assert trials and all(not any("test" in key for key in record) for record in trials), trials
+    assert all("test_accuracy" in record for is_trial, record in records if not is_trial)
+    assert all(search["trials"] for search in result["tuning"].values())
