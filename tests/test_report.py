@@ -280,3 +280,43 @@ def test_every_string_of_a_result_reaches_the_markdown_report_as_text(tmp_path, 
     assert widths == {4}  # 3 cells in every row of both tables: no stray cell from a string
     shown = " ".join(" ".join(parts.text).split())
     assert shown.count(" ".join(hostile.split())) >= 8  # shown to the reader, as written
+
+
+ALONG_AN_AXIS = """
+from cookbook.analysis import Regime
+from cookbook.analysis import across
+
+DEFAULTS = {"epochs": 2, "batch_size": 8, "seeds": 5}
+VARIANTS = {"slow": 0.5, "fast": 0.9}
+CONDITIONS = {"small": 0.0, "middle": 0.1, "large": -0.6}  # fast's lead at each point
+
+
+def train(run):
+    lead = run.condition_spec if run.variant == "fast" else 0.0
+    return {"score": run.spec + lead + run.seed / 100}
+
+
+def judge_at(results):
+    score = results.column("score")
+    return {"fast wins": lower(score["slow"], score["fast"])}
+
+
+def conclude(results):
+    return Conclusion(regime=Regime("size", across(results, judge_at), anchor="middle"), evidence="Along.")
+"""
+
+
+def test_the_regime_map_shows_each_point_of_each_recipes_axis_from_its_results(tmp_path):
+    module = write_recipe(tmp_path / "recipes", "sized", ALONG_AN_AXIS)
+    run_recipe(module, RunOptions(out=str(tmp_path / "out"), verbose=0))
+    fake_run(tmp_path / "out", "relu", "No regime here.")  # a recipe without a regime has no row
+    markdown, page = write_report(tmp_path / "out")
+    text = markdown.read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| [sized](#sized) | size |"))
+    # fast leads by 0.4 at small and by 0.5 at middle (holds), trails by 0.2 at large
+    assert row == "| [sized](#sized) | size | small: holds; **middle: holds (anchor)**; large: does not hold |"
+    regime_map = text[text.index("Where each guideline held") : text.index("\n## ")]
+    assert [line for line in regime_map.splitlines() if line.startswith("| [")] == [row]  # relu has no regime
+    html = page.read_text()
+    assert '<td class="holds"><b>&#9733; middle<br>holds</b></td>' in html
+    assert '<td class="does-not-hold">large<br>does not hold</td>' in html
