@@ -177,7 +177,7 @@ def judge(results):
     highest = highest_rates(results)
     pairs = {f"lr {rate:g}": f"lr{rate:g}" for rate in results.settings["learning_rates"]}
     pairs.update(
-        {f"{depth} layers, lr {BASE_LEARNING_RATE:g}": f"depth{depth}" for depth in results.settings["depths"]}
+        {f"{depth} layers at lr {BASE_LEARNING_RATE:g}": f"depth{depth}" for depth in results.settings["depths"]}
     )
     points = {
         point: {"fewer steps": lower(steps[f"bn_{suffix}"], steps[f"plain_{suffix}"], unit="steps")}
