@@ -14,8 +14,8 @@ Regime: the learning rate, and the depth. Ioffe & Szegedy 2015 (Fig. 2, Table 2)
     steps" part is read at 0.01 with 4 weight layers, the plain network's usual rate, and the
     higher rates are the second part; normalization was proposed for deep networks, whose
     layers' inputs shift the most, so the gain should grow with depth.
-Time on CPU: about 8 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
-    about 10 seconds.
+Time on CPU: about 5.4 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
+    about 8 seconds.
 """
 
 """

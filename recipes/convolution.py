@@ -13,8 +13,8 @@ Regime: the canvas, in multiples of the image's side, the object at a random pla
     position, so the ConvNet's advantage should grow with the canvas (LeCun et al. 1998;
     translated MNIST, 28x28 digits on 60x60 canvases, widened the gap to fully connected
     nets in Jaderberg et al. 2015, Table 1): the headline verdict is read at 2x, theirs.
-Time on CPU: about 6 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
-    about 10 seconds.
+Time on CPU: about 5.2 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
+    about 9 seconds.
 """
 
 """

@@ -13,8 +13,8 @@ Measures: a two-hidden-layer ReLU MLP of 512 units per layer (big enough to memo
 Regime: the training-set size. Srivastava et al. 2014, Fig. 9 (MNIST): dropout gives no gain
     with 100 to 500 training examples and clear gains from about 1,000 up; the paper's own
     result is on the whole training set, so the headline verdict is read at 100%.
-Time on CPU: about 4.5 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
-    about 7 seconds.
+Time on CPU: about 2.1 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
+    about 3 seconds.
 """
 
 """

@@ -17,8 +17,8 @@ Regime: the training-set size. Averaging and bagging reduce variance, which is l
     members trained on few examples (Breiman 1996: bagging helps unstable learners most);
     Krizhevsky et al. 2012 averaged CNNs trained on all of ImageNet, so the headline verdict
     is read at 100%.
-Time on CPU: about 5.3 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
-    about 13 seconds.
+Time on CPU: about 2.6 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
+    about 6 seconds.
 """
 
 """

@@ -15,8 +15,8 @@ Regime: a shift of the test images, in whole pixels. Scherer et al. 2010 and Spr
     al. 2015 compared on unshifted test sets, so the headline verdict is read at shift 0; Zhang
     2019 (Fig. 1 and Table 1) measured that neither max pooling nor strided convolution keeps
     a network's output fixed under shifts of a few pixels.
-Time on CPU: about 3.5 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
-    about 10 seconds.
+Time on CPU: about 1.7 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
+    about 7 seconds.
 """
 
 """

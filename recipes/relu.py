@@ -13,8 +13,8 @@ Regime: depth and initial weight scale: 4 and 8 weight layers from N(0, 0.01) (A
     named `DEPTH-INIT`). Krizhevsky et al. 2012 timed 4 layers from N(0, 0.01), so the
     headline verdict is read there; He et al. 2015 (Section 2.2) found deep nets from small or
     Glorot weights slow or untrainable, and He initialization rescuing them.
-Time on CPU: about 8 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
-    about 15 seconds.
+Time on CPU: about 7.7 minutes in the default tour (two recipes at a time on 2 cores); `--quick`
+    about 12 seconds.
 """
 
 """
