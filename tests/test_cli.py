@@ -194,7 +194,7 @@ def test_copy_notebook_gives_a_notebook_that_runs_top_to_bottom(tmp_path, data_d
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
     printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs).strip().splitlines()
-    assert printed[0].startswith("[relu] run 1 of 3: relu, seed 0 (")
+    assert printed[0].startswith("[relu] run 1 of 6: relu, 4-small, seed 0 (")
     assert printed[-1].startswith(("holds:", "does not hold:", "inconclusive:")), printed
     assert json.loads((tmp_path / "out" / "relu" / "result.json").read_text())["recipe"] == "relu"
 
