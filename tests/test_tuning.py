@@ -224,7 +224,7 @@ def test_a_space_may_depend_on_the_variant_and_the_condition(tmp_path):
     assert len([call for call in recipe.CALLS if call[3] == 6]) == 2 * 6  # trials only where there is a choice
 
 
-TUNED_RECIPES = ("convolution", "pooling", "relu", "minibatch", "dropout", "optimizers")
+TUNED_RECIPES = ("convolution", "pooling", "relu", "minibatch", "dropout", "optimizers", "depth")
 
 
 @pytest.mark.parametrize("name", TUNED_RECIPES)
