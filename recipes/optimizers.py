@@ -244,10 +244,9 @@ def judge(results):
     )
 
 
-def ranking(results):
-    """The optimizers from fastest to slowest to the target: fewest seeds that never reached
-    it first, then the mean epochs of those that did."""
-    summaries = {name: summarize(values) for name, values in results.crossings("val_accuracy", TARGET_ACCURACY).items()}
+def ranking(summaries):
+    """The optimizers from fastest to slowest to the target, from their summaries of epochs to
+    it: fewest seeds that never reached it first, then the mean epochs of those that did."""
 
     def slowness(name):
         summary = summaries[name]
@@ -267,33 +266,28 @@ def conclude(results):
             title=f"Validation accuracy, {budget} per optimizer (dashed: the {TARGET_ACCURACY:.0%} target)",
         )
     draw_paths(paths, results.plot_path("paths"))
-    by_budget = {}
+    by_budget, reaching = {}, {}
     for budget in results.conditions:
         at = results.at(budget)
         epochs = at.crossings("val_accuracy", TARGET_ACCURACY)
         by_budget[budget] = {
             "epochs_to_target": {name: summarize(values) for name, values in epochs.items()},
             "test_accuracy": at.summaries("test_accuracy"),
-            "reaching": at.reaching(epochs, unit=" epochs"),
         }
-    ranks = {budget: ranking(results.at(budget)) for budget in results.conditions}
+        reaching[budget] = ", ".join(f"{name} {text}" for name, text in at.reaching(epochs, unit=" epochs").items())
+    ranks = {budget: ranking(found["epochs_to_target"]) for budget, found in by_budget.items()}
     return dataclasses.replace(
         judge(results),
         evidence=(
             f"Epochs to {TARGET_ACCURACY:.0%} validation accuracy, by budget: "
-            + "; ".join(
-                f"{budget}: " + ", ".join(f"{name} {text}" for name, text in found["reaching"].items())
-                for budget, found in by_budget.items()
-            )
+            + "; ".join(f"{budget}: {text}" for budget, text in reaching.items())
             + ". Fastest first: "
             + "; ".join(f"{budget}: {', '.join(order)}" for budget, order in ranks.items())
             + "."
         ),
         measurements={
             "target_accuracy": TARGET_ACCURACY,
-            "by_budget": {
-                budget: {k: v for k, v in found.items() if k != "reaching"} for budget, found in by_budget.items()
-            },
+            "by_budget": by_budget,
             "ranking": ranks,
             "surface_final_values": {
                 surface: {name: float(SURFACES[surface]["function"](points[-1])) for name, points in by_name.items()}

@@ -224,37 +224,25 @@ def judge(results):
 
 def conclude(results):
     draw_plots(results)
-    judged = judge(results)
-    by_network = {}
+    by_network, reaching = {}, {}
     for network in results.conditions:
         at = results.at(network)
+        epochs = at.crossings("accuracy", TARGET_ACCURACY)
         by_network[network] = {
-            "epochs_to_target": {
-                name: summarize(values) for name, values in at.crossings("accuracy", TARGET_ACCURACY).items()
-            },
+            "epochs_to_target": {name: summarize(values) for name, values in epochs.items()},
             "log10_first_to_last_grad": at.summaries("log10_first_to_last_grad"),
         }
-    reaching = "; ".join(
-        f"{network}: "
-        + ", ".join(
-            f"{name} {text}"
-            for name, text in results.at(network)
-            .reaching(results.at(network).crossings("accuracy", TARGET_ACCURACY), unit=" epochs")
-            .items()
-        )
-        for network in results.conditions
-    )
-    anchor = by_network[ANCHOR]["log10_first_to_last_grad"] if ANCHOR in by_network else None
-    gradient = (
-        f" At initialization at {ANCHOR}, the first layer's gradient was "
-        + ", ".join(f"10^{anchor[name]['mean']:.1f} with {name}" for name in VARIANTS)
-        + " of the output layer's."
-        if anchor
-        else ""
-    )
+        reaching[network] = ", ".join(f"{name} {text}" for name, text in at.reaching(epochs, unit=" epochs").items())
+    anchor = by_network[ANCHOR]["log10_first_to_last_grad"]  # judge's regime needs the anchor's network
     return dataclasses.replace(
-        judged,
-        evidence=f"Epochs to {TARGET_ACCURACY:.0%} training accuracy, by network: {reaching}.{gradient}",
+        judge(results),
+        evidence=(
+            f"Epochs to {TARGET_ACCURACY:.0%} training accuracy, by network: "
+            + "; ".join(f"{network}: {text}" for network, text in reaching.items())
+            + f". At initialization at {ANCHOR}, the first layer's gradient was "
+            + ", ".join(f"10^{anchor[name]['mean']:.1f} with {name}" for name in VARIANTS)
+            + " of the output layer's."
+        ),
         measurements={"target_accuracy": TARGET_ACCURACY, "by_network": by_network},
     )
 
