@@ -37,9 +37,10 @@ BASELINE = "one at a time, 1 per call"
 CURRENT = f"one at a time, {STEPS_PER_EXECUTION} per call"
 
 
-def seed_network(facts, seed, steps_per_execution, jit):
+def seed_network(facts, seed, steps_per_execution, jit, build=small_convnet):
+    """`build(input_shape, num_classes)`'s network for `seed`, compiled with Adam."""
     keras.utils.set_random_seed(seed)
-    model = small_convnet(facts.input_shape, facts.num_classes)
+    model = build(facts.input_shape, facts.num_classes)
     model.compile(
         "adam",
         "sparse_categorical_crossentropy",
@@ -53,9 +54,10 @@ def seed_network(facts, seed, steps_per_execution, jit):
 class OneAtATime:
     """Each seed's model trains its epoch in turn."""
 
-    def __init__(self, datasets, steps_per_execution, jit):
+    def __init__(self, datasets, steps_per_execution, jit, build=small_convnet):
         self.pairs = [
-            (seed_network(data.facts, seed, steps_per_execution, jit), data.train) for seed, data in enumerate(datasets)
+            (seed_network(data.facts, seed, steps_per_execution, jit, build), data.train)
+            for seed, data in enumerate(datasets)
         ]
 
     def epoch(self):
@@ -66,8 +68,10 @@ class OneAtATime:
 class Fused:
     """The seeds' models train their epoch as one fused model."""
 
-    def __init__(self, datasets, steps_per_execution, jit):
-        members = [seed_network(data.facts, seed, steps_per_execution, jit) for seed, data in enumerate(datasets)]
+    def __init__(self, datasets, steps_per_execution, jit, build=small_convnet):
+        members = [
+            seed_network(data.facts, seed, steps_per_execution, jit, build) for seed, data in enumerate(datasets)
+        ]
         self.model = fuse(members)
         self.train = zip_seeds([data.train for data in datasets])
 
