@@ -190,9 +190,27 @@ def memory_bandwidth(megabytes=256, repeats=5):
     return float(np.median(rates))
 
 
+def _median_call_seconds(function, repeats):
+    function().numpy()  # traces
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function().numpy()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
+def call_overhead(repeats=50):
+    """Seconds of calling a traced function that does next to nothing: part of every layer's
+    time alone, and none of it inside the whole model's traced step."""
+    one = tf.constant(1.0)
+    return _median_call_seconds(tf.function(lambda: one + 1.0), repeats)
+
+
 def roofline(model, peak, bandwidth, batch_size=BATCH_SIZE, repeats=20):
     """Each layer of `model` timed alone, forward and backward on a random batch of its
-    input shape: `[{layer, kind, seconds, flops, bytes, flops_per_byte, bound, of_bound}]`,
+    input shape: `[{layer, kind, seconds, flops, bytes, flops_per_byte, achieved (FLOP/s),
+    bytes_per_second, bound, of_bound}]`,
     with `bound` the FLOP/s its intensity allows (`min(peak, intensity x bandwidth)`)."""
     rows = []
     for layer in leaf_layers(model):
@@ -208,15 +226,11 @@ def roofline(model, peak, bandwidth, batch_size=BATCH_SIZE, repeats=20):
                 tape.watch(inputs)
                 outputs = layer(inputs, training=True)
                 total = tf.add_n([tf.reduce_sum(tf.cast(x, tf.float32)) for x in keras.tree.flatten(outputs)])
-            return tape.gradient(total, [inputs, layer.trainable_variables])
+            gradients = keras.tree.flatten(tape.gradient(total, [inputs, layer.trainable_variables]))
+            # One number back: copying the gradients out would time the copy, not the layer.
+            return tf.add_n([tf.reduce_sum(g) for g in gradients if g is not None] + [total])
 
-        step()
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            keras.tree.map_structure(lambda x: x.numpy() if x is not None else None, step())
-            times.append(time.perf_counter() - started)
-        seconds = float(np.median(times))
+        seconds = _median_call_seconds(step, repeats)
         flops = 3 * batch_size * layer_flops(layer)
         activations = sum(int(np.prod(x.shape[1:])) for x in keras.tree.flatten([layer.input, layer.output]))
         weights = sum(int(np.prod(v.shape)) for v in layer.weights)
@@ -232,6 +246,7 @@ def roofline(model, peak, bandwidth, batch_size=BATCH_SIZE, repeats=20):
                 "bytes": moved,
                 "flops_per_byte": intensity,
                 "achieved": flops / seconds,
+                "bytes_per_second": moved / seconds,
                 "bound": bound,
                 "of_bound": flops / seconds / bound if flops else None,
             }
@@ -252,19 +267,24 @@ def print_network(measured, peak):
         )
 
 
-def print_roofline(rows, step_seconds):
+def print_roofline(rows, step_seconds, overhead):
     total = sum(row["seconds"] for row in rows)
-    print(f"  roofline, each layer alone (batch {BATCH_SIZE}, forward + backward):")
+    print(
+        f"  roofline, each layer alone (batch {BATCH_SIZE}, forward + backward; a call's own overhead "
+        f"{overhead * 1e3:.3f} ms is in each):"
+    )
     for row in sorted(rows, key=lambda row: -row["seconds"]):
         of_bound = "" if row["of_bound"] is None else f", {row['of_bound']:.0%} of its bound"
         print(
             f"    {row['layer']:<22} {row['kind']:<20} {row['seconds'] * 1e3:>7.3f} ms "
             f"({row['seconds'] / total:>4.0%})  "
-            f"{row['flops_per_byte']:>6.1f} FLOP/byte  {row['achieved'] / 1e9:>6.1f} GFLOP/s{of_bound}"
+            f"{row['flops_per_byte']:>6.1f} FLOP/byte  {row['achieved'] / 1e9:>6.1f} GFLOP/s  "
+            f"{row['bytes_per_second'] / 1e9:>5.1f} GB/s{of_bound}"
         )
+    alone = total - overhead * len(rows)
     print(
-        f"    layers alone add up to {total * 1e3:.2f} ms a batch; a step of today's Trainer takes "
-        f"{step_seconds * 1e3:.2f} ms ({step_seconds / total:.2f}x)"
+        f"    layers alone add up to {total * 1e3:.2f} ms a batch ({alone * 1e3:.2f} ms less the calls' overhead); "
+        f"a step of today's Trainer takes {step_seconds * 1e3:.2f} ms ({step_seconds / alone:.2f}x)"
     )
 
 
@@ -289,13 +309,13 @@ def main(blocks, seeds, examples, networks, with_roofline):
         f"Matmul peak {peak / 1e9:.1f} GFLOP/s (float32), memory bandwidth {bandwidth / 1e9:.1f} GB/s: "
         f"a layer below {peak / bandwidth:.1f} FLOP/byte is bound by memory. Native bfloat16: {native_bfloat16()}."
     )
-    datasets = random_datasets(seeds, examples)
+    datasets, overhead = random_datasets(seeds, examples), call_overhead()
     for network in networks or NETWORKS:
         measured = measure(network, NETWORKS[network], datasets, blocks)
         print_network(measured, peak)
         if with_roofline:
             today = measured["setups"][TODAY]["seed_examples_per_second"]
-            print_roofline(roofline(measured["model"], peak, bandwidth), BATCH_SIZE / today)
+            print_roofline(roofline(measured["model"], peak, bandwidth), BATCH_SIZE / today, overhead)
 
 
 if __name__ == "__main__":
