@@ -12,8 +12,8 @@ Measures: four small ConvNets per ensemble, each trained for the same epochs, co
     (average and best), training error of boosting against its first member, and one network
     trained as long as a whole ensemble (equal total training); at 10%, 25% and 100% of the
     training split (`--quick`: 10% and 100%), every member trained for as many updates (the
-    subset cycles). Each method's Adam learning rate is tuned on the validation split for it
-    (`TUNING`), as the single network's is for it.
+    subset cycles). Each method, the single long network included, trains at its own Adam
+    learning rate, tuned on the validation split (`TUNING`).
 Regime: the training-set size. Averaging and bagging reduce variance, which is largest for
     members trained on few examples (Breiman 1996: bagging helps unstable learners most);
     Krizhevsky et al. 2012 averaged CNNs trained on all of ImageNet, so the headline verdict
