@@ -17,13 +17,12 @@ XLA's compile time is paid once per architecture before timing starts and is rep
 apart, since in a short run it can exceed what it saves.
 """
 
-import time
-
 import click
 import keras
 
+from benchmarks.timing import interleaved_epochs
 from benchmarks.timing import matmul_peak
-from benchmarks.timing import ratio_interval
+from benchmarks.timing import speedup_interval
 from benchmarks.timing import step_time
 from cookbook.data.loading import open_dataset
 from cookbook.harness.fused import fuse
@@ -95,19 +94,8 @@ def measure(blocks, seeds, data_dir=None):
     source = open_dataset("digits", data_dir=data_dir)
     datasets = [source.batched(BATCH_SIZE, seed) for seed in range(seeds)]
     seed_examples = seeds * datasets[0].facts.split_sizes["train"]
-    trainers, first = {}, {}
-    for name, (kind, steps, jit) in setups().items():
-        trainers[name] = kind(datasets, steps, jit)
-        started = time.perf_counter()
-        trainers[name].epoch()  # traces (and with XLA compiles) once
-        first[name] = time.perf_counter() - started
-    seconds = {name: [] for name in trainers}
-    names = list(trainers)
-    for block in range(blocks):
-        for name in names[block % len(names) :] + names[: block % len(names)]:
-            started = time.perf_counter()
-            trainers[name].epoch()
-            seconds[name].append(time.perf_counter() - started)
+    trainers = {name: kind(datasets, steps, jit) for name, (kind, steps, jit) in setups().items()}
+    first, seconds = interleaved_epochs(trainers, blocks)
     results = {}
     for name, times in seconds.items():
         results[name] = {
@@ -115,18 +103,12 @@ def measure(blocks, seeds, data_dir=None):
             "epoch_seconds_all_seeds": step_time(times),
             "first_epoch_seconds": first[name],
             "over_baseline": step_time(seconds[BASELINE]) / step_time(times),
-            "over_baseline_interval": _speedup_interval(times, seconds[BASELINE]),
+            "over_baseline_interval": speedup_interval(times, seconds[BASELINE]),
             "over_current": step_time(seconds[CURRENT]) / step_time(times),
-            "over_current_interval": _speedup_interval(times, seconds[CURRENT]),
+            "over_current_interval": speedup_interval(times, seconds[CURRENT]),
         }
     flops = count_flops(trainers[CURRENT].pairs[0][0])
     return {"seeds": seeds, "blocks": blocks, "forward_flops_per_example": flops, "setups": results}
-
-
-def _speedup_interval(times, reference):
-    """90% interval of reference time / this time (a speed-up: above 1 is faster)."""
-    low, high = ratio_interval(times, reference)
-    return 1 / high, 1 / low
 
 
 def print_fused(measured, peak=None):

@@ -39,8 +39,9 @@ import tensorflow as tf
 
 from benchmarks.fused import Fused
 from benchmarks.fused import OneAtATime
+from benchmarks.timing import interleaved_epochs
 from benchmarks.timing import matmul_peak
-from benchmarks.timing import ratio_interval
+from benchmarks.timing import speedup_interval
 from benchmarks.timing import step_time
 from cookbook.cli.registry import load_recipe
 from cookbook.harness.trainer import batched_steps
@@ -151,27 +152,15 @@ def measure(network, build, datasets, blocks, bfloat16=None):
     """`{setup: {seed_examples_per_second, first_epoch_seconds, over_today, over_today_interval}}`
     for one network, and its forward FLOPs per example."""
     seed_examples = len(datasets) * datasets[0].facts.split_sizes["train"]
-    trainers, first = {}, {}
-    for name, make in setups(bfloat16).items():
-        trainers[name] = make(datasets, build)
-        started = time.perf_counter()
-        trainers[name].epoch()  # traces (and with XLA compiles) once
-        first[name] = time.perf_counter() - started
-    seconds = {name: [] for name in trainers}
-    names = list(trainers)
-    for block in range(blocks):
-        for name in names[block % len(names) :] + names[: block % len(names)]:
-            started = time.perf_counter()
-            trainers[name].epoch()
-            seconds[name].append(time.perf_counter() - started)
+    trainers = {name: make(datasets, build) for name, make in setups(bfloat16).items()}
+    first, seconds = interleaved_epochs(trainers, blocks)
     rows = {}
     for name, times in seconds.items():
-        low, high = ratio_interval(times, seconds[TODAY])
         rows[name] = {
             "seed_examples_per_second": seed_examples / step_time(times),
             "first_epoch_seconds": first[name],
             "over_today": step_time(seconds[TODAY]) / step_time(times),
-            "over_today_interval": (1 / high, 1 / low),
+            "over_today_interval": speedup_interval(times, seconds[TODAY]),
         }
     model = trainers[TODAY].pairs[0][0]
     return {"network": network, "forward_flops_per_example": count_flops(model), "setups": rows, "model": model}

@@ -56,6 +56,31 @@ def ratio_interval(ours, reference, seed=0):
     return float(low), float(high)
 
 
+def speedup_interval(times, reference):
+    """90% interval of reference time / this time (a speed-up: above 1 is faster)."""
+    low, high = ratio_interval(times, reference)
+    return 1 / high, 1 / low
+
+
+def interleaved_epochs(trainers, blocks):
+    """Times an epoch of every trainer (`{name: object with epoch()}`) `blocks` times, the
+    order turning each block; the first epoch of each (tracing, XLA's compile) before the
+    blocks and apart. Returns `(first epoch seconds, [seconds per block])`, each by name."""
+    first = {}
+    for name, trainer in trainers.items():
+        started = time.perf_counter()
+        trainer.epoch()
+        first[name] = time.perf_counter() - started
+    seconds = {name: [] for name in trainers}
+    names = list(trainers)
+    for block in range(blocks):
+        for name in names[block % len(names) :] + names[: block % len(names)]:
+            started = time.perf_counter()
+            trainers[name].epoch()
+            seconds[name].append(time.perf_counter() - started)
+    return first, seconds
+
+
 def against_target(interval, target):
     """`meets` when the whole interval is at or under the target, `misses` when it is
     all above, `undecided` when the noise straddles it."""

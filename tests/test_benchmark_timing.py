@@ -42,3 +42,20 @@ def test_the_interval_covers_the_true_ratio_and_narrows_with_more_blocks():
 )
 def test_a_target_is_met_or_missed_only_by_the_whole_interval(interval, verdict):
     assert timing.against_target(interval, 1.10) == verdict
+
+
+def test_interleaved_epochs_turn_the_order_each_block_and_keep_first_epochs_apart():
+    order = []
+
+    class Trainer:
+        def __init__(self, name):
+            self.name = name
+
+        def epoch(self):
+            order.append(self.name)
+
+    first, seconds = timing.interleaved_epochs({name: Trainer(name) for name in "abc"}, blocks=3)
+    assert order == list("abc") + list("abc") + list("bca") + list("cab")
+    assert set(first) == set("abc") and all(len(times) == 3 for times in seconds.values())
+    low, high = timing.speedup_interval([1.0] * 10, [2.0] * 10)
+    assert low == high == 2.0  # twice as fast as the reference
